@@ -1,0 +1,41 @@
+"""Rectiflow's generic BPMN engine on SpiffWorkflow.
+
+It knows nothing of the web layer (no Flask import) nor of rectification:
+hand it a session, a clock and an actor, and it deploys diagrams, runs
+instances, keeps human tasks, timers, events and the audit log in step.
+"""
+
+from .actor import Actor
+from .clock import FixedClock, system_clock
+from .errors import (
+    ConflictError,
+    DeployError,
+    EngineError,
+    NotAllowed,
+    NotFound,
+    TaskStateError,
+    WorkflowFailure,
+)
+from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
+from .runtime import WorkflowEngine
+
+__all__ = [
+    "Actor",
+    "ConflictError",
+    "DeployError",
+    "EngineError",
+    "FixedClock",
+    "HumanTask",
+    "InstanceStatus",
+    "NotAllowed",
+    "NotFound",
+    "ProcessDefinition",
+    "ProcessEvent",
+    "ProcessInstance",
+    "TaskStateError",
+    "TaskStatus",
+    "Timer",
+    "WorkflowEngine",
+    "WorkflowFailure",
+    "system_clock",
+]

@@ -1,0 +1,30 @@
+"""The append-only audit log: who, when, what, instance, task, data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+
+def record(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    bpmn_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit entry (flushed with the unit of work, never updated)."""
+    entry = AuditEntry(
+        at=at, actor=actor, action=action, instance_id=instance_id, task_id=task_id, bpmn_id=bpmn_id,
+        detail=detail,
+    )
+    session.add(entry)
+    return entry

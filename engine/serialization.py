@@ -1,0 +1,96 @@
+"""Workflow state to and from JSON, with the specs kept out of every instance.
+
+SpiffWorkflow's serializer writes the whole process spec into every
+serialised workflow; a ledger of thousands of problems would store the same
+diagram thousands of times. Specs are stored once per deployed version
+(``process_definition.specs``) and handed back in when an instance is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+STATE_VERSION = "rectiflow-1"
+
+
+class _StateConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore_with_specs(
+        self, dct: dict[str, Any], spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+class StateSerializer:
+    """Converts workflows and specs to plain JSON-ready dicts and back."""
+
+    def __init__(self) -> None:
+        config = dict(SPIFF_CONFIG)
+        config[BpmnWorkflow] = _StateConverter
+        self.registry = BpmnWorkflowSerializer.configure(config)
+        self._converter = _StateConverter(BpmnWorkflow, self.registry)
+        self._encoder_cls = create_encoder(self.registry, None)
+
+    def specs_to_dict(
+        self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> dict[str, Any]:
+        """The stored form of one process version's specs."""
+        return {
+            "spec": self.registry.convert(spec),
+            "subprocess_specs": {name: self.registry.convert(s) for name, s in subprocess_specs.items()},
+        }
+
+    def specs_from_dict(self, dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        """Rebuild spec objects from their stored form."""
+        spec = self.registry.restore(_copy(dct["spec"]))
+        subs = {name: self.registry.restore(_copy(s)) for name, s in dct["subprocess_specs"].items()}
+        return spec, subs
+
+    def dump_state(self, workflow: BpmnWorkflow) -> str:
+        """The workflow's state without its specs, as JSON text."""
+        # Encoder mode leaves nested values to the JSON encoder: one pass instead of two.
+        self.registry._encoder_mode = True
+        try:
+            dct = self._converter.to_dict(workflow)
+            dct["format"] = STATE_VERSION
+            return json.dumps(dct, cls=self._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+        finally:
+            self.registry._encoder_mode = False
+
+    def load_state(
+        self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> BpmnWorkflow:
+        """Rebuild a workflow from its stored state and its version's specs."""
+        dct = json.loads(text)
+        if dct.pop("format", None) != STATE_VERSION:
+            raise ValueError("unknown workflow state format")
+        return self._converter.restore_with_specs(dct, spec, subprocess_specs)
+
+
+def _copy(value: Any) -> Any:
+    # The converters pop keys from the dicts they restore; never let them eat the caller's copy.
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

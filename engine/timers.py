@@ -1,0 +1,44 @@
+"""Reading the due times of the timers a workflow is waiting on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
+    """Every waiting timer task with its next due time (UTC)."""
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if value is None:
+            continue
+        if isinstance(definition, CycleTimerEventDefinition):
+            if value.get("cycles") == 0:
+                continue
+            value = value["next"]
+        timers.append((task, parse_instant(value)))
+    return timers
+
+
+def parse_instant(value: object) -> datetime:
+    """An ISO 8601 date or datetime (or datetime object) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        when = value
+    else:
+        when = TimerEventDefinition.parse_time_or_duration(str(value))
+        if not isinstance(when, datetime):
+            raise ValueError(f"not a point in time: {value!r}")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

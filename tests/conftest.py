@@ -1,0 +1,103 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+The schema is created once per database per session; each test runs inside a
+transaction whose savepoints roll back, so tests never see each other's rows.
+Tests that must commit for real (races between sessions) use
+``committing_sessions``, which empties the tables afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+import workflows.models  # noqa: F401  (registers the domain tables)
+from engine import FixedClock, WorkflowEngine
+from engine.db import Base, make_engine, make_session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN_DIR = ROOT / "bpmn"
+SEED = ROOT.parent / "shared" / "seeds" / "000_a37d3f0f89e25df3.txt"
+PG_URL = os.environ.get("RECTIFLOW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# In CI PostgreSQL is mandatory: unreachable means failure, not skip.
+PG_REQUIRED = os.environ.get("RECTIFLOW_REQUIRE_PG") == "1"
+START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+
+
+def _postgres_engine() -> Engine:
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        message = f"PostgreSQL at {PG_URL} is unreachable: {str(exc.orig).strip().splitlines()[0]}"
+        if PG_REQUIRED:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return engine
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database with the full schema, once per test session and kind."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "rectiflow-test.db"
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        engine = _postgres_engine()
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    yield engine
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test."""
+    connection = db_engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committing_sessions(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Real, committing sessions (for races); every table is emptied afterwards."""
+    factory = make_session_factory(db_engine)
+    yield factory
+    with db_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The engine's clock; tests move it instead of sleeping."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def wf_engine(clock: FixedClock) -> WorkflowEngine:
+    """A fresh engine object on the test clock."""
+    return WorkflowEngine(clock=clock)
+
+
+@pytest.fixture
+def db_kind(db_engine: Engine) -> str:
+    """'sqlite' or 'postgresql'."""
+    return db_engine.dialect.name

@@ -1,0 +1,226 @@
+"""Rectification domain tables: units, people, rounds, parts, problems, measures, evidence.
+
+Statuses are not stored here: they are derived from the engine's tables
+(``workflows.status``), so the ledger can never disagree with the process.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Date, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, JsonType
+from engine.types import UtcDateTime
+
+
+class Role(enum.StrEnum):
+    """What a person may do; also the engine's candidate groups."""
+
+    OFFICER = "officer"  # 责任单位经办人
+    LEADER = "leader"  # 分管领导 / 主要领导
+    SUPERVISION = "supervision"  # 督查
+    ADMIN = "admin"  # 系统管理员
+
+
+class Unit(Base):
+    """An office or organisation: inspected units, lead units and responsible units."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Person(Base):
+    """Someone who signs in: an officer of a unit, a leader, a supervisor or an administrator."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    roles_text: Mapped[str] = mapped_column("roles", String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles_text.split(",") if r)
+
+    @roles.setter
+    def roles(self, value: set[Role] | frozenset[Role]) -> None:
+        self.roles_text = ",".join(sorted(Role(r).value for r in value))
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class InspectionRound(Base):
+    """One inspection (巡察) of one unit, with the feedback it produced and the plan that answers it."""
+
+    __tablename__ = "inspection_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    inspecting_group: Mapped[str | None] = mapped_column(String(200))
+    inspected_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    feedback_date: Mapped[date | None] = mapped_column(Date)
+    report_date: Mapped[date | None] = mapped_column(Date)
+    signatory: Mapped[str | None] = mapped_column(String(200))
+    contacts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    sections: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    inspected_unit: Mapped[Unit | None] = relationship(lazy="joined")
+    parts: Mapped[list[Part]] = relationship(
+        back_populates="round", order_by="Part.ordinal", cascade="all, delete-orphan"
+    )
+
+
+class Part(Base):
+    """A group of problems (方面 / 部分)."""
+
+    __tablename__ = "part"
+    __table_args__ = (UniqueConstraint("round_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+
+    round: Mapped[InspectionRound] = relationship(back_populates="parts")
+    problems: Mapped[list[Problem]] = relationship(
+        back_populates="part", order_by="Problem.ordinal", cascade="all, delete-orphan"
+    )
+
+
+measure_unit = Table(
+    "measure_unit",
+    Base.metadata,
+    Column("measure_id", ForeignKey("measure.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
+
+class Problem(Base):
+    """One feedback item (问题): the unit of closure (销号), run by one process instance."""
+
+    __tablename__ = "problem"
+    __table_args__ = (UniqueConstraint("part_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    long_term: Mapped[bool] = mapped_column(Boolean, default=False)
+    lookback_months: Mapped[int] = mapped_column(Integer, default=6)
+    report_interval_months: Mapped[int] = mapped_column(Integer, default=1)
+    publishable: Mapped[bool] = mapped_column(Boolean, default=True)
+    responsible_leader_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+
+    part: Mapped[Part] = relationship(back_populates="problems")
+    responsible_leader: Mapped[Person | None] = relationship(lazy="joined")
+    lead_unit: Mapped[Unit | None] = relationship(lazy="joined")
+    measures: Mapped[list[Measure]] = relationship(
+        back_populates="problem", order_by="Measure.ordinal", cascade="all, delete-orphan"
+    )
+
+    @property
+    def item_key(self) -> str:
+        return f"problem:{self.id}"
+
+
+class Measure(Base):
+    """One action against a problem (整改措施), with its owners and deadline."""
+
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("problem_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_text: Mapped[str | None] = mapped_column(String(100))
+    responsible_leader_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    progress: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    problem: Mapped[Problem] = relationship(back_populates="measures")
+    responsible_leader: Mapped[Person | None] = relationship(lazy="joined")
+    lead_unit: Mapped[Unit | None] = relationship(lazy="joined")
+    responsible_units: Mapped[list[Unit]] = relationship(secondary=measure_unit, order_by="Unit.id")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="measure", cascade="all, delete-orphan")
+
+    @property
+    def item_key(self) -> str:
+        return f"measure:{self.id}"
+
+
+class Evidence(Base):
+    """A document proving a measure was carried out (佐证材料)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    measure: Mapped[Measure] = relationship(back_populates="evidence")
+
+
+class ProblemStatus(enum.StrEnum):
+    """Status shown in the ledger; derived from the engine, never stored."""
+
+    PENDING = "待整改"
+    IN_PROGRESS = "整改中"
+    AWAITING_APPROVAL = "待审批"
+    DONE = "已完成"
+    AWAITING_VERIFICATION = "待核实"
+    LONG_TERM = "长期整改"
+    CLOSED = "已销号"
+    LOOK_BACK = "回头看"
+    CONSOLIDATED = "已巩固"
+    REOPENED = "反弹重启"
+    OVERDUE = "逾期"
+    NOT_STARTED = "未启动"
+
+    @property
+    def english(self) -> str:
+        return _ENGLISH[self]
+
+
+_ENGLISH = {
+    ProblemStatus.PENDING: "pending",
+    ProblemStatus.IN_PROGRESS: "in progress",
+    ProblemStatus.AWAITING_APPROVAL: "awaiting approval",
+    ProblemStatus.DONE: "done",
+    ProblemStatus.AWAITING_VERIFICATION: "awaiting verification",
+    ProblemStatus.LONG_TERM: "long-term",
+    ProblemStatus.CLOSED: "closed",
+    ProblemStatus.LOOK_BACK: "look-back review",
+    ProblemStatus.CONSOLIDATED: "consolidated",
+    ProblemStatus.REOPENED: "reopened after rebound",
+    ProblemStatus.OVERDUE: "overdue",
+    ProblemStatus.NOT_STARTED: "not started",
+}

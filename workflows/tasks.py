@@ -1,0 +1,47 @@
+"""Human tasks of the rectification lifecycle: inbox, claim, complete with validated forms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import Actor, HumanTask, NotFound, WorkflowEngine
+from engine.inbox import tasks_for
+
+from . import forms
+from .models import Measure
+
+
+def inbox(session: Session, actor: Actor, *, include_claimable: bool = True) -> list[HumanTask]:
+    """The actor's open tasks (held and claimable), soonest due first."""
+    return tasks_for(session, actor, include_claimable=include_claimable)
+
+
+def claim(session: Session, engine: WorkflowEngine, task_id: int, actor: Actor) -> HumanTask:
+    """Claim a task for the actor."""
+    return engine.claim(session, task_id, actor)
+
+
+def unclaim(session: Session, engine: WorkflowEngine, task_id: int, actor: Actor) -> HumanTask:
+    """Release a claimed task."""
+    return engine.unclaim(session, task_id, actor)
+
+
+def complete(
+    session: Session, engine: WorkflowEngine, task_id: int, actor: Actor, data: Mapping[str, Any]
+) -> HumanTask:
+    """Validate the task's form, complete it, and record measure progress on the ledger."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    cleaned = forms.validate(task.form_key, data)
+    task = engine.complete(session, task_id, actor, cleaned)
+    if task.form_key == "measure_progress" and task.item_key and task.item_key.startswith("measure:"):
+        measure = session.get(Measure, int(task.item_key.split(":", 1)[1]))
+        if measure is not None:
+            measure.progress = cleaned["progress"]
+            measure.updated_at = task.completed_at
+            session.flush()
+    return task
