@@ -31,6 +31,7 @@ from . import spiff_compat
 from .actor import Actor
 from .audit import record
 from .clock import Clock, running_on, system_clock
+from .compaction import compact
 from .deploy import DeployResult, deploy, deploy_path
 from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
 from .models import (
@@ -361,6 +362,7 @@ class WorkflowEngine:
         events: list[tuple[Task, dict[str, Any]]],
         now: datetime,
     ) -> None:
+        compact(workflow)
         instance.state = self.serializer.dump_state(workflow)
         instance.updated_at = now
         if workflow.is_completed():

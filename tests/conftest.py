@@ -8,7 +8,9 @@ Tests that must commit for real (races between sessions) use
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,33 +34,42 @@ PG_REQUIRED = os.environ.get("RECTIFLOW_REQUIRE_PG") == "1"
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
 
-def _postgres_engine() -> Engine:
-    engine = make_engine(PG_URL)
+@contextlib.contextmanager
+def _postgres_engine() -> Iterator[Engine]:
+    """A database of its own for this test session, so parallel runs never share tables."""
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"rectiflow_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
-        engine.dispose()
+        admin.dispose()
         message = f"PostgreSQL at {PG_URL} is unreachable: {str(exc.orig).strip().splitlines()[0]}"
         if PG_REQUIRED:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    return engine
+    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A database with the full schema, once per test session and kind."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "rectiflow-test.db"
-        engine = make_engine(f"sqlite:///{path}")
-    else:
-        engine = _postgres_engine()
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    yield engine
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            path = tmp_path_factory.mktemp("db") / "rectiflow-test.db"
+            engine = make_engine(f"sqlite:///{path}")
+            stack.callback(engine.dispose)
+        else:
+            engine = stack.enter_context(_postgres_engine())
+        Base.metadata.create_all(engine)
+        yield engine
 
 
 @pytest.fixture

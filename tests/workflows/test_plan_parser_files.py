@@ -1,0 +1,180 @@
+"""Reading files: .txt encodings, .docx (paragraphs and tables) and every way a file can be refused."""
+
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from workflows.plan_parser import PlanImportError, parse_file, parse_text  # noqa: E402
+
+SEED = ROOT / "tests" / "fixtures" / "plans" / "seed_haizhu_progress_report.txt"
+
+
+def test_utf8_with_bom_and_gb18030_give_the_same_tree(tmp_path):
+    text = SEED.read_text(encoding="utf-8")
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(text.replace("\n", "\r\n").encode("gb18030"))
+    for path in (bom, gbk):
+        plan = parse_file(path)
+        assert plan.summary_line() == "parts: 10  problems: 25  measures: 55  unassigned: 0"
+        assert plan.meta.feedback_date == date(2020, 10, 21)
+        assert plan.source_name == path.name
+
+
+def test_suffix_is_case_insensitive(tmp_path):
+    path = tmp_path / "PLAN.TXT"
+    path.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert parse_file(str(path)).problem_count == 25
+
+
+def _docx_plan(path: Path) -> None:
+    doc = Document()
+    doc.add_paragraph("中共某某区司法局党组关于巡察整改进展情况的通报")
+    doc.add_paragraph(
+        "根据区委统一部署，2023年4月3日至5月19日，区委第六巡察组对区司法局党组进行了巡察。"
+        "2023年6月28日，区委第六巡察组向区司法局党组反馈了巡察意见。"
+    )
+    doc.add_paragraph("第一部分 党的建设方面")
+    doc.add_paragraph("1.针对支部活动形式单一问题。")
+    doc.add_paragraph("一是开展主题党日活动。二是与社区党组织结对共建。")
+    doc.add_paragraph("第二部分 业务工作方面")
+    table = doc.add_table(rows=4, cols=5)
+    header = ["序号", "反馈问题", "整改措施", "责任单位", "整改时限"]
+    rows = [
+        ["1", "法律援助案件质量不高", "建立案件质量评估机制", "法律援助中心", "2023年12月底前"],
+        ["1", "法律援助案件质量不高", "开展案卷集中评查", "法律援助中心、公共法律服务科", "2024年3月31日前"],
+        ["2", "社区矫正对象监管存在漏洞", "一是完善电子定位监管；二是每月开展走访", "社区矫正科", "长期坚持"],
+    ]
+    for r, values in enumerate([header, *rows]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    doc.add_paragraph("欢迎广大干部群众监督。联系电话：020-87654321。")
+    doc.add_paragraph("中共某某区司法局党组")
+    doc.add_paragraph("2023年10月9日")
+    doc.save(str(path))
+
+
+def test_docx_paragraphs_and_ledger_table_in_document_order(tmp_path):
+    path = tmp_path / "plan.docx"
+    _docx_plan(path)
+    plan = parse_file(path)
+    assert plan.summary_line() == "parts: 2  problems: 3  measures: 6  unassigned: 0"
+    assert plan.meta.title == "中共某某区司法局党组关于巡察整改进展情况的通报"
+    assert plan.meta.inspecting_group == "区委第六巡察组"
+    assert plan.meta.report_date == date(2023, 10, 9)
+    assert plan.meta.contacts == {"phone": "020-87654321"}
+    part2 = plan.parts[1]
+    assert part2.title == "业务工作方面"
+    legal, community = part2.problems
+    assert legal.title == "法律援助案件质量不高"
+    assert [m.text.split("（")[0] for m in legal.measures] == ["建立案件质量评估机制", "开展案卷集中评查"]
+    assert legal.measures[0].deadline == date(2023, 12, 31)
+    assert legal.measures[1].deadline == date(2024, 3, 31)
+    assert legal.measures[1].responsible_units == ["法律援助中心", "公共法律服务科"]
+    assert community.title == "社区矫正对象监管存在漏洞"
+    assert len(community.measures) == 2
+    assert all(m.long_term and m.responsible_units == ["社区矫正科"] for m in community.measures)
+
+
+def test_docx_plain_table_cells_are_read(tmp_path):
+    doc = Document()
+    doc.add_paragraph("一、组织建设方面")
+    table = doc.add_table(rows=2, cols=1)
+    table.cell(0, 0).text = "1.针对党员教育管理不严格问题。"
+    table.cell(1, 0).text = "一是建立党员积分管理制度。二是开展党员轮训。"
+    path = tmp_path / "cells.docx"
+    doc.save(str(path))
+    plan = parse_file(path)
+    assert [p.title for p in plan.iter_problems()] == ["党员教育管理不严格"]
+    assert plan.measure_count == 2
+
+
+def test_corrupt_docx_is_refused(tmp_path):
+    path = tmp_path / "broken.docx"
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(PlanImportError, match=r"'broken\.docx' is not a valid \.docx"):
+        parse_file(path)
+
+
+def test_zip_that_is_not_a_word_document_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "archive.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a document")
+    with pytest.raises(PlanImportError, match="archive.docx"):
+        parse_file(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\r\n\t  \n", "\u3000\n".encode()])
+def test_empty_file_is_refused(tmp_path, content):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    with pytest.raises(PlanImportError, match=r"'empty\.txt' is empty"):
+        parse_file(path)
+
+
+def test_empty_docx_is_refused(tmp_path):
+    path = tmp_path / "blank.docx"
+    Document().save(str(path))
+    with pytest.raises(PlanImportError, match=r"'blank\.docx' is empty"):
+        parse_file(path)
+
+
+def test_binary_junk_is_refused(tmp_path):
+    path = tmp_path / "junk.txt"
+    path.write_bytes(os.urandom(8192))
+    with pytest.raises(PlanImportError, match=r"'junk\.txt' does not look like text"):
+        parse_file(path)
+
+
+def test_control_characters_are_refused():
+    junk = "".join(chr(c) for c in range(1, 32) if c not in (9, 10, 13)) * 50
+    with pytest.raises(PlanImportError, match="does not look like text"):
+        parse_text(junk, source_name="junk.txt")
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.txt"
+    path.write_bytes("第一部分 党建方面\n1.针对问题问题。\n".encode() * (5 * 1024 * 1024 // 40))
+    assert path.stat().st_size > 5 * 1000 * 1000
+    started = time.perf_counter()
+    with pytest.raises(PlanImportError, match=r"'huge\.txt' is too large \(\d+\.\d MB; the limit is 2 MB\)"):
+        parse_file(path)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_text_without_problems_is_refused(tmp_path):
+    path = tmp_path / "notice.txt"
+    path.write_text(
+        "关于召开全体干部大会的通知\n各科室：定于下周一上午召开全体干部大会，请准时参加。\n", encoding="utf-8"
+    )
+    with pytest.raises(PlanImportError, match=r"'notice\.txt'.*no problems found"):
+        parse_file(path)
+
+
+def test_unknown_suffix_and_missing_file(tmp_path):
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    with pytest.raises(PlanImportError, match=r"'plan\.pdf' has an unsupported type '\.pdf'"):
+        parse_file(pdf)
+    with pytest.raises(PlanImportError, match=r"'missing\.txt' cannot be read"):
+        parse_file(tmp_path / "missing.txt")
+
+
+def test_error_is_a_value_error_with_one_sentence():
+    with pytest.raises(ValueError) as info:
+        parse_text("", source_name="x.txt")
+    message = str(info.value)
+    assert message == "The file 'x.txt' is empty."
+    assert "\n" not in message

@@ -1,0 +1,140 @@
+"""Read a .docx plan into plain text lines: paragraphs and table cells in document order.
+
+A table whose header names a problem column and a measure column (a 台账 / ledger) is
+rewritten into the labelled-field text the parser understands: one ``N.问题`` line per
+problem, ``整改措施：`` followed by ``（k）措施（整改时限：…；责任单位：…；整改情况：…）``
+per row (or, for a cell that itself lists 一是…二是…, the cell and then one labelled line per
+field), and ``第X部分`` lines when a 方面/类别 column changes. Other tables yield
+their cells' text, one line per distinct cell.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docx import Document
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+_HEADER_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("seq", re.compile(r"^(?:序号|编号|序)$")),
+    ("part", re.compile(r"方面|类别|类型|板块")),
+    ("measures", re.compile(r"措施|举措")),
+    ("deadline", re.compile(r"时限|期限|完成时间")),
+    ("leader", re.compile(r"领导|责任人")),
+    ("lead_unit", re.compile(r"牵头")),
+    ("units", re.compile(r"责任单位|责任部门|责任科室|配合")),
+    ("status", re.compile(r"情况|进展|进度|状态")),
+    ("problem", re.compile(r"问题")),
+]
+_FIELD_LABEL = {"deadline": "整改时限", "leader": "责任领导", "lead_unit": "牵头单位", "units": "责任单位",
+                "status": "整改情况"}
+_LEADING_NUMBER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.、．]|[（(]\d{1,3}[)）])\s*")
+_MARKER_RE = re.compile(r"一是|[（(]1[)）]|①")
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def read_docx_text(path: Path) -> str:
+    """All text of the document in reading order, one paragraph or cell per line."""
+    document = Document(str(path))
+    out: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            out.append(block.text)
+        else:
+            out.extend(_table_lines(block))
+    return "\n".join(out)
+
+
+def _cell_text(cell: _Cell) -> str:
+    parts: list[str] = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Paragraph):
+            parts.append(block.text)
+        else:
+            parts.extend(_table_lines(block))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _rows(table: Table) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for row in table.rows:
+        seen: set[int] = set()
+        cells: list[str] = []
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a horizontally merged cell is returned once per grid column
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_cell_text(cell))
+        rows.append(cells)
+    return rows
+
+
+def _table_lines(table: Table) -> list[str]:
+    rows = _rows(table)
+    for index, row in enumerate(rows[:3]):
+        columns = _header_columns(row)
+        if "problem" in columns.values() and "measures" in columns.values():
+            return _ledger_lines(columns, rows[index + 1:])
+    lines: list[str] = []
+    previous: list[str] = []
+    for row in rows:
+        for col, text in enumerate(row):
+            # vertically merged cells repeat their text in each row they span
+            if text.strip() and (col >= len(previous) or previous[col] != text):
+                lines.append(text)
+        previous = row
+    return lines
+
+
+def _header_columns(row: list[str]) -> dict[int, str]:
+    columns: dict[int, str] = {}
+    for col, text in enumerate(row):
+        label = re.sub(r"\s+", "", text)
+        if not label or len(label) > 12:
+            continue
+        for kind, pattern in _HEADER_KINDS:
+            if pattern.search(label) and kind not in columns.values():
+                columns[col] = kind
+                break
+    return columns
+
+
+def _ledger_lines(columns: dict[int, str], rows: list[list[str]]) -> list[str]:
+    lines: list[str] = []
+    part = problem = None
+    part_no = problem_no = measure_no = 0
+    for row in rows:
+        values = {kind: (row[col].strip() if col < len(row) else "") for col, kind in columns.items()}
+        if values.get("part") and values["part"] != part:
+            part = values["part"]
+            part_no += 1
+            problem_no = 0
+            lines.append(f"第{_cn_number(part_no)}部分 {part}")
+        if values.get("problem") and values["problem"] != problem:
+            problem = values["problem"]
+            problem_no += 1
+            measure_no = 0
+            lines.append(f"{problem_no}.{_LEADING_NUMBER_RE.sub('', problem.replace(chr(10), ''))}")
+            lines.append("整改措施：")
+        measure = values.get("measures", "")
+        if not measure:
+            continue
+        fields = [f"{_FIELD_LABEL[k]}：{values[k]}" for k in _FIELD_LABEL if values.get(k)]
+        if _MARKER_RE.search(measure):
+            # a cell holding several measures: its fields are the problem's, one labelled line each
+            lines.append(measure)
+            lines.extend(fields)
+            continue
+        suffix = f"（{'；'.join(fields)}）" if fields else ""
+        measure_no += 1
+        lines.append(f"（{measure_no}）{_LEADING_NUMBER_RE.sub('', measure)}{suffix}")
+    return lines
+
+
+def _cn_number(n: int) -> str:
+    """1 -> 一, 12 -> 十二, 25 -> 二十五 (for generated 第X部分 headings, n < 100)."""
+    tens, ones = divmod(n, 10)
+    text = (_CN_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "")
+    return text + (_CN_DIGITS[ones] if ones or not tens else "")

@@ -1,0 +1,349 @@
+"""Turn one problem's heading and the lines under it into a ``ParsedProblem``.
+
+The lines under a problem are cut into labelled fields (整改措施：, 整改时限：, 责任领导：,
+牵头单位：, 责任单位：, 整改情况：) and unlabelled text. Measures come from the 整改措施
+field and the unlabelled text, split at 一是/二是… or at （1）/1./① markers, whichever
+list starts first; without markers the whole text is one measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from workflows.plan_dates import INLINE_DEADLINE_RE, Deadline, cn_to_int, parse_deadline
+from workflows.plan_outline import Heading, Line, normalise, problem_title
+from workflows.plan_tree import ParsedMeasure, ParsedProblem
+
+_LABELS = {
+    "measures": "整改措施|具体措施|主要措施|整改举措",
+    "deadline": "整改时限|整改期限|完成时限|完成时间|完成期限|整改时间|时限要求|时限",
+    "leader": "责任领导|牵头领导|分管领导|责任人",
+    "lead_unit": "牵头单位|牵头部门|牵头科室",
+    "units": "责任单位|责任部门|责任科室|配合单位|协办单位|责任主体",
+    "status": "整改情况|整改进展|整改进度|进展情况|完成情况|整改结果|整改成效|落实情况|整改状态",
+    "goal": "整改目标|整改要求",
+}
+_LABEL_OF = {word: name for name, words in _LABELS.items() for word in words.split("|")}
+_LABEL_RE = re.compile(
+    r"(?<![^\s,;。(、])(?P<label>" + "|".join(sorted(_LABEL_OF, key=len, reverse=True)) + r")\s*:"
+)
+_MULTI_LINE = {"measures", "status", "goal"}
+_PREV_OK = frozenset(" \t,;。:、)”\"")
+_CN_MARKER_RE = re.compile(r"([一二三四五六七八九十]{1,3})是")
+_LINE_NUM_RE = re.compile(r"^(?:\((\d{1,2})\)|(\d{1,2})(?:、|\.(?!\d))|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]))\s*")
+_INLINE_NUM_RE = re.compile(r"\((\d{1,2})\)|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_STATUS_RE = re.compile(
+    r"已完成整改|已整改完成|整改完成|已完成|基本完成|正在整改|正在推进|持续推进|持续整改|整改中|推进中|"
+    r"长期坚持|长期整改|未完成|已销号|立行立改"
+)
+_TRAILING_STATUS_RE = re.compile(
+    r"(?:^|[。;(])\s*(?:目前|现)?(?P<s>" + _STATUS_RE.pattern + r")(?:整改)?\s*\)?[。.]?$"
+)
+_UNIT_SPLIT_RE = re.compile(r"[、,;/\s]+")
+_PIECE_STRIP = " ;,、；，"
+
+
+@dataclass
+class Seg:
+    """A piece of a source line (a whole line, or what follows a label)."""
+
+    no: int
+    raw: str
+    norm: str
+
+
+@dataclass
+class _Marker:
+    seg: int
+    start: int
+    end: int
+
+
+def split_heading(line: Line, heading: Heading) -> tuple[str, str, Seg | None]:
+    """Split a problem heading line into (heading text, title, remainder as a segment).
+
+    The statement ends at the first 。 or colon, a field label, or a 一是 marker; whatever
+    follows on the same line belongs to the body.
+    """
+    offset = len(line.raw) - len(heading.text)
+    norm = heading.norm_text
+    cuts = [len(norm)]
+    for pattern in (r"[。:]", r"\("):
+        m = re.search(pattern, norm)
+        if m and (pattern != r"\(" or _first_label(norm, m.start())):
+            cuts.append(m.end() if m.group(0) == "。" else m.start())
+    label = _first_label(norm)
+    if label:
+        cuts.append(label.start())
+    for marker in _cn_markers(norm):
+        cuts.append(marker.start())
+        break
+    cut = min(cuts)
+    statement_norm = norm[:cut].strip(" 。.:;,")
+    statement_raw = heading.text[: len(statement_norm)] if norm.startswith(statement_norm) else heading.text
+    title = problem_title(statement_norm, statement_raw) or statement_raw
+    rest_raw = heading.text[cut:].lstrip(" 。.:：;；,，(（")
+    rest = None
+    if rest_raw:
+        start = len(heading.text) - len(rest_raw)
+        rest = Seg(line.no, rest_raw, norm[start:])
+    return line.raw[: offset + cut].rstrip(), title.strip(), rest
+
+
+def build_problem(line: Line, heading: Heading, body: list[Line], ordinal: int) -> ParsedProblem:
+    """Parse one problem: its heading line, the lines beneath it, and its 1-based ordinal."""
+    heading_text, title, rest = split_heading(line, heading)
+    segs = ([rest] if rest else []) + [Seg(b.no, b.raw, b.norm) for b in body]
+    problem = ParsedProblem(title=title, heading=heading_text, ordinal=ordinal)
+    problem.source_lines = sorted({line.no, *(b.no for b in body)})
+
+    fields: dict[str, list[Seg]] = {}
+    source: list[Seg] = []
+    open_field: str | None = None
+    for seg in segs:
+        for name, piece in _cut_labels(seg):
+            if name is None and open_field in _MULTI_LINE and open_field != "measures":
+                fields[open_field].append(piece)
+                continue
+            if name is not None:
+                fields.setdefault(name, []).append(piece)
+                open_field = name
+            if name is None or name == "measures":
+                source.append(piece)
+
+    _apply_fields(problem, fields)
+    if not any(p.norm.strip(_PIECE_STRIP + "。") for p in source) and problem.progress_text:
+        source, problem.progress_text = fields["status"], None
+    problem.intro.extend(p.raw for p in fields.get("goal", []) if p.raw.strip())
+    intro, measures = split_measures(source)
+    problem.intro.extend(intro)
+    problem.measures = measures
+    _inherit(problem)
+    return problem
+
+
+def _cut_labels(seg: Seg) -> list[tuple[str | None, Seg]]:
+    """Split ``seg`` at field labels that are not inside parentheses."""
+    matches = [m for m in _labels(seg.norm) if _depth(seg.norm, m.start()) == 0]
+    if not matches:
+        return [(None, seg)]
+    out: list[tuple[str | None, Seg]] = []
+    if seg.norm[: matches[0].start()].strip(_PIECE_STRIP + "。"):
+        out.append((None, _sub(seg, 0, matches[0].start())))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(seg.norm)
+        name = _LABEL_OF[m.group("label")]
+        # a goal is kept as intro text, so it keeps its label
+        out.append((name, _sub(seg, m.start() if name == "goal" else m.end(), end)))
+    return out
+
+
+def _depth(text: str, pos: int) -> int:
+    prefix = text[:pos]
+    return max(0, prefix.count("(") - prefix.count(")"))
+
+
+def _sub(seg: Seg, start: int, end: int) -> Seg:
+    raw = seg.raw[start:end]
+    lead = len(raw) - len(raw.lstrip())
+    return Seg(seg.no, raw.strip(), seg.norm[start + lead: start + lead + len(raw.strip())])
+
+
+def _value(pieces: list[Seg]) -> str:
+    return "".join(p.raw for p in pieces).strip().rstrip("。.;；,，)）")
+
+
+def _apply_fields(problem: ParsedProblem, fields: dict[str, list[Seg]]) -> None:
+    if fields.get("deadline"):
+        deadline = parse_deadline(_value(fields["deadline"][:1]))
+        problem.deadline_text, problem.deadline = deadline.text, deadline.due
+        problem.long_term = deadline.long_term
+    if fields.get("leader"):
+        problem.responsible_leader = _value(fields["leader"][:1]) or None
+    if fields.get("lead_unit"):
+        problem.lead_unit = _value(fields["lead_unit"][:1]) or None
+    for piece in fields.get("units", []):
+        problem.responsible_units.extend(u for u in _UNIT_SPLIT_RE.split(_value([piece])) if u)
+    if fields.get("status"):
+        value = "\n".join(p.raw for p in fields["status"]).strip()
+        problem.status_text, long_value = _status_of(value)
+        if long_value:
+            problem.progress_text = value
+        if problem.status_text and "长期" in problem.status_text:
+            problem.long_term = True
+
+
+def _status_of(value: str) -> tuple[str | None, bool]:
+    """(status phrase, whether the value is a longer progress text)."""
+    short = value.rstrip("。.;；")
+    if len(short) <= 20:
+        return short or None, False
+    m = _STATUS_RE.search(re.split(r"[。;；]", value, maxsplit=1)[0])
+    return (m.group(0) if m else None), True
+
+
+def _find_markers(segs: list[Seg]) -> list[_Marker]:
+    """The list markers to split at: 一是… or （1）/1./①, whichever sequence starts first."""
+    cn = _sequence(
+        (i, m.start(), m.end(), cn_to_int(m.group(1)))
+        for i, s in enumerate(segs)
+        for m in _cn_markers(s.norm)
+    )
+    numbered: list[tuple[int, int, int, int | None]] = []
+    for i, s in enumerate(segs):
+        m = _LINE_NUM_RE.match(s.norm)
+        if m:
+            numbered.append((i, 0, m.end(), _marker_number(m)))
+        for im in _inline_numbers(s.norm, m.end() if m else 0):
+            numbered.append((i, im.start(), im.end(), _marker_number(im)))
+    num = _sequence(iter(numbered))
+    if cn and num:
+        return cn if (cn[0].seg, cn[0].start) < (num[0].seg, num[0].start) else num
+    return cn or num
+
+
+def _marker_number(m: re.Match[str]) -> int | None:
+    for token in m.groups():
+        if token:
+            return _CIRCLED.index(token) + 1 if token in _CIRCLED else int(token)
+    return None
+
+
+def _sequence(candidates: Iterable[tuple[int, int, int, int | None]]) -> list[_Marker]:
+    """Keep the candidates that continue the numbering 1, 2, 3… in document order."""
+    expected = 1
+    out: list[_Marker] = []
+    for seg, start, end, number in candidates:
+        if number == expected:
+            out.append(_Marker(seg, start, end))
+            expected += 1
+    return out
+
+
+def split_measures(segs: list[Seg]) -> tuple[list[str], list[ParsedMeasure]]:
+    """(intro texts, measures) from the measure source segments."""
+    segs = [s for s in segs if s.norm.strip(_PIECE_STRIP + "。")]
+    if not segs:
+        return [], []
+    markers = _find_markers(segs)
+    if not markers:
+        text = "\n".join(s.raw.strip(_PIECE_STRIP) for s in segs)
+        return [], [_measure(text, 1, [s.no for s in segs])]
+    intro: list[str] = []
+    pieces: list[list[tuple[int, str]]] = []
+    by_seg: dict[int, list[_Marker]] = {}
+    for marker in markers:
+        by_seg.setdefault(marker.seg, []).append(marker)
+    for i, seg in enumerate(segs):
+        cuts = by_seg.get(i, [])
+        head_end = cuts[0].start if cuts else len(seg.raw)
+        head = seg.raw[:head_end].strip(_PIECE_STRIP)
+        if head and pieces:
+            pieces[-1].append((seg.no, head))
+        elif head:
+            intro.append(head)
+        for j, marker in enumerate(cuts):
+            end = cuts[j + 1].start if j + 1 < len(cuts) else len(seg.raw)
+            pieces.append([(seg.no, seg.raw[marker.end: end].strip(_PIECE_STRIP + ":："))])
+    measures = [
+        _measure("\n".join(t for _, t in piece if t), n, [no for no, _ in piece])
+        for n, piece in enumerate(pieces, start=1)
+    ]
+    return intro, measures
+
+
+def _measure(text: str, ordinal: int, linenos: list[int]) -> ParsedMeasure:
+    measure = ParsedMeasure(text=text, ordinal=ordinal, source_lines=sorted(set(linenos)))
+    norm = normalise(text)
+    for m in _labels(norm):
+        segment = re.split(r"[;。)]|\s(?=\S+:)", norm[m.end():], maxsplit=1)[0]
+        lead = len(segment) - len(segment.lstrip(" ,"))
+        value = text[m.end() + lead: m.end() + lead + len(segment.strip(" ,"))]
+        name = _LABEL_OF[m.group("label")]
+        if not value:
+            continue
+        if name == "deadline" and measure.deadline_text is None:
+            _set_deadline(measure, parse_deadline(value))
+        elif name == "leader" and measure.responsible_leader is None:
+            measure.responsible_leader = value
+        elif name == "lead_unit" and measure.lead_unit is None:
+            measure.lead_unit = value
+        elif name == "units":
+            measure.responsible_units.extend(u for u in _UNIT_SPLIT_RE.split(value) if u)
+        elif name == "status" and measure.status_text is None:
+            measure.status_text = _status_of(value)[0]
+    if measure.deadline_text is None:
+        inline = INLINE_DEADLINE_RE.search(norm) if "前" in norm else None
+        if inline:
+            _set_deadline(measure, parse_deadline(inline.group(0)))
+        elif "(长期" in norm and re.search(r"\(长期坚持\)|\(长期\)", norm):
+            _set_deadline(measure, Deadline("长期坚持", None, True))
+    if measure.status_text is None:
+        trailing = _TRAILING_STATUS_RE.search(norm.rstrip()[-40:])
+        if trailing:
+            measure.status_text = trailing.group("s")
+    if measure.status_text and "长期" in measure.status_text:
+        measure.long_term = True
+    return measure
+
+
+def _set_deadline(measure: ParsedMeasure, deadline: Deadline) -> None:
+    measure.deadline_text, measure.deadline = deadline.text, deadline.due
+    measure.long_term = measure.long_term or deadline.long_term
+
+
+def _inherit(problem: ParsedProblem) -> None:
+    """Measures without their own deadline, owners or status take the problem's."""
+    for m in problem.measures:
+        if m.deadline_text is None and problem.deadline_text is not None:
+            m.deadline_text, m.deadline = problem.deadline_text, problem.deadline
+            m.long_term = m.long_term or problem.long_term
+        elif m.deadline_text is None and problem.long_term:
+            m.long_term = True
+        m.responsible_leader = m.responsible_leader or problem.responsible_leader
+        m.lead_unit = m.lead_unit or problem.lead_unit
+        m.responsible_units = m.responsible_units or list(problem.responsible_units)
+        m.status_text = m.status_text or problem.status_text
+        if m.status_text and "长期" in m.status_text:
+            m.long_term = True
+    if problem.measures and all(m.long_term for m in problem.measures):
+        problem.long_term = True
+
+
+def starts_with_field_label(norm: str) -> bool:
+    """True when a normalised line starts with a problem field label (整改措施：, 责任单位：…)."""
+    m = _LABEL_RE.match(norm) if ":" in norm else None
+    return m is not None and _LABEL_OF[m.group("label")] != "goal"
+
+
+def contains_field_label(norm: str) -> bool:
+    """True when a normalised text contains a field label anywhere (e.g. in a heading's brackets)."""
+    return any(_LABEL_OF[m.group("label")] != "goal" for m in _labels(norm))
+
+
+def _labels(norm: str) -> Iterator[re.Match[str]]:
+    """Field labels in ``norm``; every label ends in a colon, so a text without one has none."""
+    return _LABEL_RE.finditer(norm) if ":" in norm else iter(())
+
+
+def _first_label(norm: str, pos: int = 0) -> re.Match[str] | None:
+    return _LABEL_RE.search(norm, pos) if ":" in norm else None
+
+
+def _cn_markers(norm: str) -> Iterator[re.Match[str]]:
+    """一是/二是… at the start of the text or after punctuation (not 统一是, 其一是)."""
+    if "是" not in norm:
+        return
+    for m in _CN_MARKER_RE.finditer(norm):
+        if m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
+            yield m
+
+
+def _inline_numbers(norm: str, pos: int) -> Iterator[re.Match[str]]:
+    """(1)/(2)… after punctuation, and circled numbers anywhere, from ``pos`` on."""
+    for m in _INLINE_NUM_RE.finditer(norm, pos):
+        if m.group(2) or m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
+            yield m

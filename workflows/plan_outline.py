@@ -1,0 +1,243 @@
+"""Lines, headings and the heading outline of a plan document.
+
+Headings come in several numbering schemes (第X部分, 一、, （一）, 1., （1）, ①) and levels
+are not fixed: a scheme's depth is decided by the order in which schemes appear, the
+way a reader does it. Matching runs on a normalised copy of each line in which
+full-width punctuation is mapped one-to-one onto half-width, so match offsets are
+valid in the original text too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from workflows.plan_dates import cn_to_int
+
+_FULL = "（）：，；．！？％０１２３４５６７８９\u3000\u00a0"
+_HALF = "():,;.!?%0123456789  "
+# a chain of str.replace is several times faster than str.translate on CJK text
+_PAIRS = list(zip(_FULL, _HALF, strict=True))
+_INVISIBLE = ("\ufeff", "\u200b", "\u200c", "\u200d")
+
+_CN = "一二三四五六七八九十"
+_HEADING_RES: list[tuple[str, re.Pattern[str]]] = [
+    ("DI", re.compile(r"^第([一二三四五六七八九十百零〇两\d]+)部分\s*[:,、.]?\s*")),
+    ("CN", re.compile(rf"^([{_CN}]{{1,3}})\s*[、.]\s*")),
+    ("PCN", re.compile(rf"^\(([{_CN}]{{1,3}})\)\s*[、.]?\s*")),
+    ("PAR", re.compile(r"^\((\d{1,2})\)\s*[、.]?\s*")),
+    ("AR", re.compile(r"^(\d{1,3})\s*(?:[、]|\.(?!\d))\s*")),
+    ("CIRC", re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
+]
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_RANK = {"CN": 1, "PCN": 2, "AR": 3, "PAR": 4, "CIRC": 5}
+
+_Q_OPEN = "“\"「『‘'"
+_Q_CLOSE = "”\"」』’'"
+_PROBLEM_TAIL = r"(?:的)?问题(?:的)?(?:整改(?:落实)?(?:情况|进展)?)?"
+_PROBLEM_RES = [
+    re.compile(rf"^(?:针对|关于)\s*[{_Q_OPEN}](.+?)[{_Q_CLOSE}]\s*{_PROBLEM_TAIL}$"),
+    re.compile(rf"^(?:针对|关于)(.+?){_PROBLEM_TAIL}$"),
+]
+_PRONOUN_RE = re.compile(r"\s*(?:该|此|这|上述|以上|前述)(?:类|些|个|项|等)?\s*")
+_PART_TAIL_RE = re.compile(r"方面(?:存在的|存在|的)?(?:问题)?(?:的)?(?:整改(?:落实)?(?:情况|进展)?)?$")
+_SENTENCE_END_RE = re.compile(r"[。:]")
+_TRAILING_PUNCT = "。.:;,，；：、 "
+
+
+@dataclass
+class Line:
+    """One non-empty source line: 1-based number, original text, normalised text."""
+
+    no: int
+    raw: str
+    norm: str
+
+
+@dataclass
+class Heading:
+    """A numbered heading: scheme, number (None when unnumbered) and text after the number."""
+
+    kind: str
+    number: int | None
+    text: str
+    norm_text: str
+
+
+@dataclass
+class Node:
+    """A heading with the lines under it (``body``) and its sub-headings (``children``)."""
+
+    line: Line | None
+    heading: Heading | None
+    parent: Node | None = None
+    body: list[Line] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """The numbering scheme of this heading ("ROOT" for the document)."""
+        return self.heading.kind if self.heading else "ROOT"
+
+    def iter_lines(self) -> Iterator[Line]:
+        """This node's heading line, body and all descendants' lines in document order."""
+        if self.line is not None:
+            yield self.line
+        yield from self.body
+        for child in self.children:
+            yield from child.iter_lines()
+
+    def iter_nodes(self) -> Iterator[Node]:
+        """This node and all descendants, pre-order."""
+        yield self
+        for child in self.children:
+            yield from child.iter_nodes()
+
+
+def normalise(text: str) -> str:
+    """Map full-width punctuation and digits to half-width, one character for one."""
+    for full, half in _PAIRS:
+        if full in text:
+            text = text.replace(full, half)
+    return text
+
+
+def split_lines(text: str) -> list[Line]:
+    """The non-empty lines of ``text`` with their 1-based line numbers."""
+    lines: list[Line] = []
+    for mark in _INVISIBLE:
+        if mark in text:
+            text = text.replace(mark, "")
+    for no, raw in enumerate(text.splitlines(), start=1):
+        raw = raw.strip(" \t\u3000\u00a0")
+        if raw:
+            lines.append(Line(no, raw, normalise(raw)))
+    return lines
+
+
+def parse_heading(line: Line) -> Heading | None:
+    """The numbered heading at the start of ``line``, or ``None``."""
+    norm = line.norm
+    first = norm[0]
+    if not (first == "第" or first == "(" or first.isdigit() or first in _CN or first in _CIRCLED):
+        return None
+    for kind, pattern in _HEADING_RES:
+        m = pattern.match(norm)
+        if m is None:
+            continue
+        token = m.group(1)
+        number = _CIRCLED.index(token) + 1 if kind == "CIRC" else cn_to_int(token)
+        if kind == "CN" and norm[m.end(1):].lstrip().startswith("是"):
+            return None
+        return Heading(kind, number, line.raw[m.end():].strip(), norm[m.end():].strip())
+    return None
+
+
+def first_sentence(norm_text: str) -> str:
+    """The text up to the first 。 or colon, without trailing punctuation."""
+    m = _SENTENCE_END_RE.search(norm_text)
+    head = norm_text[: m.start()] if m else norm_text
+    return head.strip(_TRAILING_PUNCT)
+
+
+def problem_title(norm_statement: str, raw_statement: str) -> str | None:
+    """The problem inside ``针对…问题`` / ``关于“…”问题的整改``, or ``None`` if not that shape."""
+    for pattern in _PROBLEM_RES:
+        m = pattern.match(norm_statement)
+        if m and len(m.group(1).strip()) >= 2 and not _PRONOUN_RE.fullmatch(m.group(1)):
+            return raw_statement[m.start(1): m.end(1)].strip()
+    return None
+
+
+def is_problem_shaped(norm_text: str) -> bool:
+    """True for ``针对…问题`` / ``关于“…”问题…`` headings (judged on the first sentence)."""
+    sentence = first_sentence(norm_text)
+    return len(sentence) <= 80 and problem_title(sentence, sentence) is not None
+
+
+def is_part_shaped(norm_text: str) -> bool:
+    """True for group headings ending in ``方面`` (optionally ``方面存在的问题`` / ``…整改情况``)."""
+    sentence = first_sentence(norm_text)
+    return len(sentence) <= 60 and _PART_TAIL_RE.search(sentence) is not None
+
+
+def part_title(raw_text: str) -> str:
+    """``学习贯彻…方面`` from ``学习贯彻…方面存在的问题。`` (numbering already removed)."""
+    sentence = first_sentence(normalise(raw_text))
+    title = raw_text[: len(sentence)]
+    m = _PART_TAIL_RE.search(normalise(title))
+    if m:
+        title = title[: m.start()] + "方面"
+    return title.strip()
+
+
+def unnumbered_problem(line: Line) -> Heading | None:
+    """A problem heading without a number, e.g. ``针对清退费用不够彻底问题。``."""
+    if not line.norm.startswith(("针对", "关于")):
+        return None
+    sentence = first_sentence(line.norm)
+    if len(sentence) > 60 or problem_title(sentence, sentence) is None:
+        return None
+    return Heading("U", None, line.raw, line.norm)
+
+
+def build_outline(lines: list[Line]) -> Node:
+    """Nest ``lines`` under their headings.
+
+    A scheme seen for the first time opens a deeper level; a scheme already open closes
+    everything below it. Two refinements: an unnumbered problem is a sibling of the
+    problem before it, and a list restarting at 1 right under a ``针对…问题`` heading is
+    that problem's own list (its measures), not a new sibling.
+    """
+    root = Node(None, None)
+    stack: list[Node] = []
+    for line in lines:
+        heading = parse_heading(line) or unnumbered_problem(line)
+        if heading is None:
+            (stack[-1] if stack else root).body.append(line)
+            continue
+        idx = _open_level(stack, heading)
+        if idx is not None:
+            del stack[idx:]
+        parent = stack[-1] if stack else root
+        node = Node(line, heading, parent)
+        parent.children.append(node)
+        stack.append(node)
+    return root
+
+
+def _open_level(stack: list[Node], heading: Heading) -> int | None:
+    """Index in ``stack`` of the open heading that ``heading`` is a sibling of, if any."""
+    if heading.kind == "U":
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].kind == "U" or _is_problem_node(stack[i]):
+                return i
+        return None
+    same = [i for i in range(len(stack)) if stack[i].kind == heading.kind]
+    if not same:
+        # a scheme that is conventionally higher (一、 above （一） above 1. above （1）) closes
+        # the lower ones even when it appears for the first time, e.g. 二、下一步工作 after （一）…
+        rank = _RANK.get(heading.kind)
+        if rank is not None:
+            for i, node in enumerate(stack):
+                if _RANK.get(node.kind, -1) > rank:
+                    return i
+        return None
+    number = heading.number or 0
+    for i in reversed(same):
+        if _number(stack[i]) == number - 1:
+            return i
+    last = same[-1]
+    restart = number == 1 and _number(stack[last]) >= 1
+    if restart and stack[-1] is stack[last] and _is_problem_node(stack[last]):
+        return None  # a list restarting right under a problem heading belongs to that problem
+    return last
+
+
+def _number(node: Node) -> int:
+    return (node.heading.number or 0) if node.heading else 0
+
+
+def _is_problem_node(node: Node) -> bool:
+    return node.heading is not None and is_problem_shaped(node.heading.norm_text)
