@@ -186,6 +186,12 @@ class WorkflowEngine:
             session.flush()
         return task
 
+    def completable_task(self, session: Session, task_id: int, actor: Actor) -> HumanTask:
+        """The open task the actor holds, or the error completing it would give."""
+        task = self._open_task(session, task_id)
+        self._check_claimant(task, actor)
+        return task
+
     def complete(self, session: Session, task_id: int, actor: Actor, data: Mapping[str, Any]) -> HumanTask:
         """Complete a task the actor has claimed, with the submitted data, and run on."""
         now = self.clock()

@@ -112,3 +112,15 @@ def wf_engine(clock: FixedClock) -> WorkflowEngine:
 def db_kind(db_engine: Engine) -> str:
     """'sqlite' or 'postgresql'."""
     return db_engine.dialect.name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with no tables at all (for migrations and first-run tests)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+    else:
+        with _postgres_engine() as engine:
+            yield engine

@@ -133,7 +133,8 @@ def demo(ctx: click.Context) -> None:
             round_ = create_demo_plan(session, context.workflow_engine, today=now.date(), at=now)
             problems = sum(len(p.problems) for p in round_.parts)
             measures = sum(len(pr.measures) for p in round_.parts for pr in p.problems)
-            summary = f"round {round_.id}: {len(round_.parts)} parts, {problems} problems, {measures} measures"
+            summary = (f"round {round_.id}: {len(round_.parts)} parts, {problems} problems, "
+                       f"{measures} measures")
     click.echo(f"demo loaded: {summary}")
     click.echo(f"people (password {DEMO_PASSWORD}): admin, ducha (督查), shuji, fushuji (领导), "
                "bgs, zzk, wwk, dwk, dzz (经办人)")
@@ -238,14 +239,36 @@ def ledger(ctx: click.Context, round_id: int | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="fire timers in the background")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="fire timers in the background")
 def serve(host: str, port: int, scheduler: bool) -> None:
     """Run the web app (and the timer scheduler)."""
     from web.app import create_app
+    from web.scheduler import start_background
 
-    app = create_app({"SCHEDULER_ENABLED": scheduler} if scheduler else {"SCHEDULER_ENABLED": False})
-    click.echo(f"Rectiflow listening on http://{host}:{port}/  (scheduler {'on' if scheduler else 'off'})")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+    with _errors():
+        app = create_app({"SCHEDULER_ENABLED": True} if scheduler else {"SCHEDULER_ENABLED": False})
+    started = start_background(app)
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
+    state = f"scheduler on, every {interval}s" if started else "scheduler off"
+    click.echo(f"Rectiflow listening on http://{host}:{port}/  ({state})", err=False)
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        if started:
+            started.shutdown(wait=False)
+
+
+@main.command("scheduler")
+def scheduler_command() -> None:
+    """Run only the timer scheduler (beside gunicorn workers, which do not run one)."""
+    from web.app import create_app
+    from web.scheduler import run_blocking
+
+    with _errors():
+        app = create_app({"SCHEDULER_ENABLED": True})
+    click.echo(f"Rectiflow scheduler: firing due timers every {app.config['SCHEDULER_INTERVAL_SECONDS']}s")
+    run_blocking(app)
 
 
 def _parse_now(text: str) -> datetime:
@@ -274,6 +297,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:
+    """Print rows aligned for CJK text (wide characters take two columns)."""
     if not rows:
         click.echo("(none)")
         return
@@ -281,6 +305,11 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
     for row in [header, *rows]:
         click.echo("  ".join(str(c) + " " * (widths[i] - _width(str(c))) for i, c in enumerate(row)).rstrip())
 
+
+# Plan commands live in their own module, which builds on this one's Context: import it last.
+from .cli_plans import register as _register_plan_commands  # noqa: E402
+
+_register_plan_commands(main)
 
 if __name__ == "__main__":
     sys.exit(main())

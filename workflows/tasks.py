@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import Actor, HumanTask, NotFound, WorkflowEngine
+from engine import Actor, HumanTask, WorkflowEngine
 from engine.inbox import tasks_for
 
 from . import forms
@@ -33,9 +33,7 @@ def complete(
     session: Session, engine: WorkflowEngine, task_id: int, actor: Actor, data: Mapping[str, Any]
 ) -> HumanTask:
     """Validate the task's form, complete it, and record measure progress on the ledger."""
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id} does not exist")
+    task = engine.completable_task(session, task_id, actor)
     cleaned = forms.validate(task.form_key, data)
     task = engine.complete(session, task_id, actor, cleaned)
     if task.form_key == "measure_progress" and task.item_key and task.item_key.startswith("measure:"):
