@@ -1,0 +1,112 @@
+"""The sandbox interpreter: statements on top of the expression evaluator.
+
+:class:`_Interpreter` runs a tree that passed the static check (:mod:`engine.sandbox_checker`);
+:func:`engine.sandbox.evaluate` and :func:`engine.sandbox.execute` create one per run.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .sandbox_errors import ScriptError
+from .sandbox_expressions import _ExpressionEvaluator
+from .sandbox_interpreter_base import _type_name
+
+
+# ``break``/``continue`` unwind the interpreter's Python stack up to the handler of the enclosing loop.
+class _BreakLoop(Exception):
+    pass
+
+
+class _ContinueLoop(Exception):
+    pass
+
+
+class _Interpreter(_ExpressionEvaluator):
+    """Evaluates a checked tree.  One instance per run; holds the variables and the budgets."""
+
+    # -- statements --------------------------------------------------------------------------------
+
+    def stmt_expr(self, node: ast.Expr) -> None:
+        self.value_of(node.value)
+
+    def stmt_pass(self, node: ast.Pass) -> None:
+        return None
+
+    def stmt_break(self, node: ast.Break) -> None:
+        raise _BreakLoop
+
+    def stmt_continue(self, node: ast.Continue) -> None:
+        raise _ContinueLoop
+
+    def stmt_if(self, node: ast.If) -> None:
+        self.run_block(node.body if self.value_of(node.test) else node.orelse)
+
+    def stmt_for(self, node: ast.For) -> None:
+        iterable = self.iterate(self.value_of(node.iter))
+        for item in iterable:
+            self.tick()
+            self.assign(node.target, item)
+            try:
+                self.run_block(node.body)
+            except _BreakLoop:
+                return
+            except _ContinueLoop:
+                continue
+        self.run_block(node.orelse)
+
+    def stmt_while(self, node: ast.While) -> None:
+        while self.value_of(node.test):
+            try:
+                self.run_block(node.body)
+            except _BreakLoop:
+                return
+            except _ContinueLoop:
+                continue
+        self.run_block(node.orelse)
+
+    def stmt_assign(self, node: ast.Assign) -> None:
+        value = self.value_of(node.value)
+        for target in node.targets:
+            self.assign(target, value)
+
+    def stmt_aug_assign(self, node: ast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, ast.Name):
+            current = self.load_name(target.id)
+            self.store_name(target.id, self.binary(node.op, current, self.value_of(node.value)))
+            return
+        assert isinstance(target, ast.Subscript)
+        container = self.value_of(target.value)
+        key = self.value_of(target.slice)
+        if not isinstance(container, list | dict) or isinstance(key, slice):
+            raise ScriptError(f"cannot update an item of {_type_name(container)}")
+        self.charge_key(key)
+        result = self.binary(node.op, container[key], self.value_of(node.value))
+        self.set_item(container, key, result)
+
+    def stmt_delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.delete_name(target.id)
+                continue
+            assert isinstance(target, ast.Subscript)
+            container = self.value_of(target.value)
+            key = self.value_of(target.slice)
+            if not isinstance(container, list | dict):
+                raise ScriptError(f"cannot delete an item of {_type_name(container)}")
+            del container[key]
+
+    statement_handlers = {
+        ast.Expr: stmt_expr,
+        ast.Pass: stmt_pass,
+        ast.Break: stmt_break,
+        ast.Continue: stmt_continue,
+        ast.If: stmt_if,
+        ast.For: stmt_for,
+        ast.While: stmt_while,
+        ast.Assign: stmt_assign,
+        ast.AugAssign: stmt_aug_assign,
+        ast.Delete: stmt_delete,
+    }
+
