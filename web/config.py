@@ -1,0 +1,181 @@
+"""Rectiflow's settings: every key, its default and where it can be overridden.
+
+Sources, later ones winning:
+
+1. ``DEFAULTS`` below;
+2. the instance file ``instance/rectiflow.cfg`` (Python assignments of upper-case names), if present;
+3. environment variables ``RECTIFLOW_<KEY>`` for the keys in ``DEFAULTS``, e.g.
+   ``RECTIFLOW_DATABASE_URL=postgresql://rectiflow@db/rectiflow``,
+   ``RECTIFLOW_SCHEDULER_ENABLED=true`` (true/false, 1/0, yes/no, on/off),
+   ``RECTIFLOW_SCHEDULER_INTERVAL_SECONDS=30``, ``RECTIFLOW_LANGUAGES=zh_CN,en``;
+4. the mapping handed to ``create_app`` (tests).
+
+A bad value stops the start-up with a ``ConfigError`` naming the key, rather
+than failing later in the middle of a request or a scheduler run.
+
+Keys:
+
+``DATABASE_URL``
+    SQLAlchemy URL. A relative SQLite path is taken from the current directory
+    and made absolute, so the app and the CLI find the same file.
+``SECRET_KEY``
+    Signs the session cookie and CSRF tokens. ``None``: a random key per start, so
+    sessions end at every restart and are not shared between workers (outside debug
+    mode a warning is logged) — set one in production.
+``SCHEDULER_ENABLED``, ``SCHEDULER_INTERVAL_SECONDS``
+    Whether the background job that fires due timers runs, and how often (seconds, >= 1).
+``UPLOAD_DIR``
+    Where evidence files are stored; relative paths are made absolute from the current directory.
+``MAX_CONTENT_LENGTH``
+    Largest request body in bytes (uploads); larger requests get HTTP 413.
+``BABEL_DEFAULT_LOCALE``, ``LANGUAGES``
+    The UI's default language and the languages a user may switch to.
+``SESSION_COOKIE_HTTPONLY``, ``SESSION_COOKIE_SAMESITE``, ``SESSION_COOKIE_SECURE``
+    Session cookie hardening; set ``SESSION_COOKIE_SECURE`` when served over HTTPS.
+``WTF_CSRF_ENABLED``
+    CSRF protection of every POST form (Flask-WTF); only tests turn it off.
+
+Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
+already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "RECTIFLOW_"
+INSTANCE_FILE = "rectiflow.cfg"
+SUPPORTED_LANGUAGES = ("zh_CN", "en")
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "sqlite:///rectiflow.db",
+    "SECRET_KEY": None,
+    "SCHEDULER_ENABLED": False,
+    "SCHEDULER_INTERVAL_SECONDS": 60,
+    "UPLOAD_DIR": "uploads",
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "LANGUAGES": ["zh_CN", "en"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "WTF_CSRF_ENABLED": True,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(Exception):
+    """A setting has a value Rectiflow cannot run with; the message names the setting."""
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> dict[str, Any]:
+    """The settings: defaults, then the instance file, then ``RECTIFLOW_*`` variables, then ``overrides``.
+
+    ``instance_path`` is the folder that may hold ``rectiflow.cfg`` (``None``: no instance file).
+    Raises ``ConfigError`` on a value that cannot work.
+    """
+    config = Config(str(instance_path or os.getcwd()), DEFAULTS)
+    if instance_path is not None:
+        try:
+            config.from_pyfile(str(Path(instance_path) / INSTANCE_FILE), silent=True)
+        except Exception as exc:  # a syntax error in the file must stop the start-up readably
+            raise ConfigError(f"cannot read {Path(instance_path) / INSTANCE_FILE}: {exc}") from exc
+    config.update(_from_environment(os.environ))
+    if overrides:
+        config.update(overrides)
+    settings = dict(config)
+    _validate(settings)
+    settings["DATABASE_URL"] = _absolute_sqlite_url(settings["DATABASE_URL"])
+    settings["UPLOAD_DIR"] = str(Path(settings["UPLOAD_DIR"]).expanduser().resolve())
+    return settings
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        name = ENV_PREFIX + key
+        if name in environ:
+            values[key] = _parse(name, environ[name].strip(), default)
+    return values
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw or None  # an empty SECRET_KEY means "none set"
+
+
+def _validate(settings: dict[str, Any]) -> None:
+    url = settings.get("DATABASE_URL")
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("DATABASE_URL must not be empty")
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
+    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1)):
+        value = settings.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{key} must be a whole number, got {value!r}")
+        if value < minimum:
+            raise ConfigError(f"{key} must be at least {minimum}, got {value}")
+    for key in ("SCHEDULER_ENABLED", "WTF_CSRF_ENABLED", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SECURE"):
+        if not isinstance(settings.get(key), bool):
+            raise ConfigError(f"{key} must be true or false, got {settings.get(key)!r}")
+    languages = settings.get("LANGUAGES")
+    if not isinstance(languages, list | tuple) or not languages:
+        raise ConfigError(f"LANGUAGES must list at least one of {', '.join(SUPPORTED_LANGUAGES)}")
+    unknown = [lang for lang in languages if lang not in SUPPORTED_LANGUAGES]
+    if unknown:
+        raise ConfigError(
+            f"LANGUAGES: unknown language {', '.join(map(str, unknown))}; "
+            f"supported: {', '.join(SUPPORTED_LANGUAGES)}"
+        )
+    settings["LANGUAGES"] = list(languages)
+    if settings.get("BABEL_DEFAULT_LOCALE") not in languages:
+        raise ConfigError(
+            f"BABEL_DEFAULT_LOCALE {settings.get('BABEL_DEFAULT_LOCALE')!r} is not one of LANGUAGES"
+        )
+    if settings.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict", "None", None):
+        raise ConfigError("SESSION_COOKIE_SAMESITE must be Lax, Strict or None")
+    secret = settings.get("SECRET_KEY")
+    if secret is not None and not (isinstance(secret, str | bytes) and secret):
+        raise ConfigError("SECRET_KEY must be a non-empty string")
+    upload_dir = settings.get("UPLOAD_DIR")
+    if not isinstance(upload_dir, str | Path) or not str(upload_dir).strip():
+        raise ConfigError("UPLOAD_DIR must not be empty")
+
+
+def _absolute_sqlite_url(url: str) -> str:
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:"):  # URI filenames are left as written
+        return url
+    path = Path(database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=str(path.resolve())).render_as_string(hide_password=False)

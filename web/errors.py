@@ -1,0 +1,117 @@
+"""Errors as responses: engine and domain errors map to HTTP statuses, never to a traceback.
+
+Browsers get an HTML page; ``/api/`` paths and clients asking for JSON get
+``{"error": message}``. Engine and domain messages are one line written for
+users, so they are shown; anything unexpected is logged and shown as a
+generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from engine import (
+    ConflictError,
+    DeployError,
+    EngineError,
+    NotAllowed,
+    NotFound,
+    TaskStateError,
+    WorkflowFailure,
+)
+from workflows.errors import DomainError, NotFoundError, ValidationError
+
+from .i18n import t
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
+    (NotFound, 404),
+    (NotFoundError, 404),
+    (NotAllowed, 403),
+    (ConflictError, 409),
+    (TaskStateError, 400),
+    (ValidationError, 400),
+    (DeployError, 400),
+    (WorkflowFailure, 500),
+    (EngineError, 400),
+    (DomainError, 400),
+)
+
+_GENERIC_MESSAGE_KEYS = {
+    400: "error.400",
+    401: "error.401",
+    403: "error.403",
+    404: "error.404",
+    405: "error.405",
+    409: "error.409",
+    413: "error.413",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on ``app``."""
+    app.register_error_handler(EngineError, _handle_domain_error)
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+
+
+def wants_json() -> bool:
+    """Whether this request should get JSON errors: an ``/api/`` path or a JSON-only client."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> tuple[Response, int]:
+    """An error in the form the client asked for (HTML page or JSON)."""
+    if wants_json():
+        response = jsonify(error=message)
+    else:
+        response = Response(_render_page(status, message), mimetype="text/html")
+    if headers:
+        response.headers.update(headers)
+    return response, status
+
+
+def _handle_domain_error(error: Exception) -> tuple[Response, int]:
+    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(error, cls))
+    message = str(error) or t(_GENERIC_MESSAGE_KEYS.get(status, "error.500"))
+    if status >= 500:
+        current_app.logger.error(
+            "%s on %s %s: %s", type(error).__name__, request.method, request.path, error, exc_info=error
+        )
+    return error_response(status, message)
+
+
+def _handle_csrf_error(_error: CSRFError) -> tuple[Response, int]:
+    return error_response(400, t("error.csrf"))
+
+
+def _handle_http_exception(error: HTTPException) -> Response | HTTPException | tuple[Response, int]:
+    if error.code is None:  # not a real error response (e.g. a routing redirect)
+        return error
+    status = error.code
+    if status >= 500:
+        # Werkzeug wraps unexpected exceptions in InternalServerError; Flask has logged them already.
+        message = t("error.500")
+    else:
+        message = t(_GENERIC_MESSAGE_KEYS.get(status, "error.400"))
+    allow = dict(error.get_headers()).get("Allow")  # a 405 must say which methods work
+    return error_response(status, message, {"Allow": allow} if allow else None)
+
+
+def _render_page(status: int, message: str) -> str:
+    try:
+        return render_template("error.html", status=status, message=message)
+    except Exception:  # e.g. the database is down while the header loads the user
+        log.exception("rendering the error page failed")
+        return f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"

@@ -1,0 +1,146 @@
+"""The UI's words in Chinese and English, and how the language of a request is chosen.
+
+Why a dictionary and not gettext catalogues: Babel's usual way (English msgids,
+a compiled ``zh_CN`` ``.mo`` file) needs an extract/compile step in every build
+and a checked-in binary, for a UI whose primary language is Chinese. Keeping
+each string as a (Chinese, English) pair in one place needs no build step, shows
+both texts side by side to whoever edits them, and a test checks every pair is
+complete. Flask-Babel still picks the locale (and will format dates and numbers).
+
+Language choice: ``?lang=zh_CN`` or ``?lang=en`` on any URL, remembered in the
+session; otherwise the best match of the browser's Accept-Language among
+``LANGUAGES``; otherwise ``BABEL_DEFAULT_LOCALE`` (zh_CN).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, get_locale
+
+from workflows.models import Role
+
+DEFAULT_LANGUAGE = "zh_CN"
+_SESSION_KEY = "lang"
+_HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+# key: (Chinese, English). Parameters use str.format names: t("home.welcome", name=...).
+TEXTS: dict[str, tuple[str, str]] = {
+    "product.name": ("整改通", "Rectiflow"),
+    "product.tagline": ("巡察整改工作流", "Inspection rectification workflow"),
+    "nav.home": ("首页", "Home"),
+    "nav.inbox": ("任务", "Inbox"),
+    "nav.ledger": ("台账", "Ledger"),
+    "nav.admin": ("管理", "Admin"),
+    "nav.soon": ("即将推出", "Coming soon"),
+    "nav.main": ("主导航", "Main navigation"),
+    "lang.switch": ("语言", "Language"),
+    "lang.zh_CN": ("中文", "中文"),
+    "lang.en": ("English", "English"),
+    "auth.login_title": ("登录", "Sign in"),
+    "auth.login_intro": ("请使用您的账号登录。", "Sign in with your account."),
+    "auth.login_field": ("用户名", "Login"),
+    "auth.password_field": ("密码", "Password"),
+    "auth.submit": ("登录", "Sign in"),
+    "auth.logout": ("退出登录", "Sign out"),
+    "auth.failed": ("用户名或密码错误", "Wrong login or password"),
+    "auth.signed_in_as": ("当前用户", "Signed in as"),
+    "auth.no_unit": ("未关联单位", "No unit"),
+    "home.title": ("首页", "Home"),
+    "home.welcome": ("欢迎，{name}！", "Welcome, {name}!"),
+    "home.unit": ("所在单位：{unit}", "Unit: {unit}"),
+    "home.no_unit": ("您尚未关联单位。", "You are not attached to a unit."),
+    "home.roles": ("您的身份：{roles}", "Your roles: {roles}"),
+    "home.no_roles": (
+        "您尚未被分配任何身份，请联系系统管理员。",
+        "You have no role yet; ask an administrator.",
+    ),
+    "home.next": ("待办任务列表即将在此显示。", "Your task inbox will appear here."),
+    "role.officer": ("责任单位经办人", "Officer of a responsible unit"),
+    "role.leader": ("领导", "Leader"),
+    "role.supervision": ("督查", "Supervision"),
+    "role.admin": ("系统管理员", "Administrator"),
+    "list.separator": ("、", ", "),
+    "error.title": ("出错了", "Something went wrong"),
+    "error.back_home": ("返回首页", "Back to the home page"),
+    "error.400": ("请求无效，请检查后重试。", "The request is not valid; check it and try again."),
+    "error.401": ("请先登录。", "Please sign in first."),
+    "error.403": ("您没有权限执行此操作。", "You are not allowed to do this."),
+    "error.404": ("页面或记录不存在。", "This page or record does not exist."),
+    "error.405": ("不支持此操作方式。", "This action is not available this way."),
+    "error.409": (
+        "数据已被他人修改，请刷新后重试。",
+        "Someone else changed this first; reload and try again.",
+    ),
+    "error.413": ("上传的文件太大。", "The upload is too large."),
+    "error.500": (
+        "系统出错，请稍后重试或联系管理员。",
+        "Something went wrong; try again later or ask an administrator.",
+    ),
+    "error.csrf": (
+        "页面已过期或表单无效，请刷新页面后重试。",
+        "The page has expired or the form is not valid; reload the page and try again.",
+    ),
+}
+
+
+def t(key: str, **params: object) -> str:
+    """The UI text ``key`` in the current request's language, with ``params`` filled in."""
+    zh, en = TEXTS[key]
+    text = en if current_language() == "en" else zh
+    return text.format(**params) if params else text
+
+
+def current_language() -> str:
+    """``"zh_CN"`` or ``"en"``: the language of this request (Chinese outside a request)."""
+    locale = get_locale() if has_request_context() else None
+    return "en" if locale is not None and locale.language == "en" else DEFAULT_LANGUAGE
+
+
+def html_lang() -> str:
+    """The ``<html lang>`` value of the current language."""
+    return _HTML_LANG[current_language()]
+
+
+def role_label(role: Role) -> str:
+    """A role's name for people, in the current language."""
+    return t(f"role.{role.value}")
+
+
+def lang_url(language: str) -> str:
+    """The current page's URL with ``?lang=`` set to ``language`` (other parameters kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [language]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel, remember ``?lang=`` and give templates ``t`` and friends."""
+    Babel(app, locale_selector=_select_locale)
+    app.before_request(_remember_requested_language)
+    app.jinja_env.globals.update(t=t, html_lang=html_lang, lang_url=lang_url, role_label=role_label)
+
+
+def _supported(value: str | None) -> str | None:
+    if not value:
+        return None
+    wanted = value.replace("-", "_").lower()
+    for language in current_app.config["LANGUAGES"]:
+        if language.lower() == wanted or language.split("_")[0].lower() == wanted:
+            return str(language)
+    return None
+
+
+def _remember_requested_language() -> None:
+    language = _supported(request.args.get("lang"))
+    if language is not None:
+        session[_SESSION_KEY] = language
+
+
+def _select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = _supported(session.get(_SESSION_KEY)) if has_request_context() else None
+    if chosen is None and has_request_context():
+        chosen = request.accept_languages.best_match(languages)
+    return chosen or current_app.config["BABEL_DEFAULT_LOCALE"]
