@@ -46,7 +46,7 @@ _FORMAT_NUMBER = re.compile(r"\d+")
 class _ExpressionEvaluator(_InterpreterBase):
     """Evaluates expression nodes; :attr:`expression_handlers` maps each node type to its method."""
 
-    # -- operators ---------------------------------------------------------------------------------
+    # -- expressions -------------------------------------------------------------------------------
 
     def expr_constant(self, node: ast.Constant) -> Any:
         return node.value

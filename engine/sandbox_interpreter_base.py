@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from .sandbox_errors import ScriptError
 from .sandbox_library import ALLOWED_FUNCTIONS, MAX_INT_BITS, MAX_SIZE, MAX_STEPS, MAX_WORK, _default_clock
 
-# Built-in types the interpreter's operations accept; subclasses are never matched by exact type.
+# Built-in types the interpreter's operations accept, by kind of operation.
 _ITERABLE_TYPES = (list, tuple, str, dict, set, frozenset, range)
 _SUBSCRIPTABLE_TYPES = (list, tuple, str, dict, range)
 _CONTAINER_TYPES = (list, tuple, dict, set, frozenset)

@@ -1,7 +1,7 @@
 """What sandboxed scripts may use: limits, whitelisted functions, methods and attributes.
 
 The date helpers (:func:`parse_date`, :func:`iso`, :func:`add_months`, :func:`days_between`) are
-usable from Python code too.  Everything here is re-exported by :mod:`engine.sandbox`.
+usable from Python code too.  The public names here are re-exported by :mod:`engine.sandbox`.
 """
 
 from __future__ import annotations
