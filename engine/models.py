@@ -8,6 +8,7 @@ the workflow state in the same transaction as every save.
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -71,11 +72,13 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    # A fresh random token on every save: the optimistic lock, and the key of the engine's
+    # in-memory copy (a token never repeats, even after a rolled-back save).
+    version: Mapped[str] = mapped_column(String(32))
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="select")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": lambda _old: uuid.uuid4().hex}
 
 
 class HumanTask(Base):

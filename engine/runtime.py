@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,7 +50,7 @@ from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EV
 from .sandbox import ScriptError
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
-from .timers import waiting_timers
+from .timers import all_tasks, waiting_timers
 
 # A run that keeps producing engine work this many rounds is looping without a person in it.
 MAX_ROUNDS = 1000
@@ -58,15 +60,30 @@ MAX_TIMER_ATTEMPTS = 5
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 
 
+@dataclass
+class _Live:
+    """A workflow kept deserialised between steps, with the rows its last save wrote."""
+
+    version: str
+    workflow: BpmnWorkflow | None
+    open_tasks: set[str]
+    timers: dict[str, datetime]
+
+
 class WorkflowEngine:
     """Runs deployed BPMN processes on SpiffWorkflow with state in the database."""
 
-    def __init__(self, clock: Clock = system_clock) -> None:
+    def __init__(self, clock: Clock = system_clock, *, cache_size: int = 256) -> None:
+        """``cache_size`` workflows stay deserialised between steps (0: always load from the database)."""
         spiff_compat.apply()
         self.clock = clock
+        self.cache_size = cache_size
+        self._live: OrderedDict[int, _Live] = OrderedDict()
+        self._live_lock = threading.Lock()
         self.serializer = StateSerializer()
         self.script_engine = SandboxScriptEngine(clock=self._run_clock)
         self._specs: dict[int, Specs] = {}
+        self._process_keys: dict[int, str] = {}
         self._specs_lock = threading.Lock()
         self._active_clock: Clock = clock
 
@@ -125,7 +142,7 @@ class WorkflowEngine:
             )
             session.add(instance)
             session.flush()
-            self._save(session, instance, workflow, events, now)
+            self._save(session, instance, workflow, events, now, _Live("", None, set(), {}))
         record(session, at=now, actor=actor.key, action="start", instance_id=instance.id,
                bpmn_id=process_key, detail={"version": definition.version, "business_key": business_key})
         session.flush()
@@ -136,7 +153,7 @@ class WorkflowEngine:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")
-        return self._load(instance)
+        return self._deserialise(instance)
 
     # -- human tasks -------------------------------------------------------
 
@@ -204,7 +221,7 @@ class WorkflowEngine:
             self._check_open(task)
             self._check_claimant(task, actor)
             with self._running(now):
-                workflow = self._load(instance)
+                workflow, known = self._load(instance)
                 try:
                     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
                 except TaskNotFoundException:
@@ -222,7 +239,7 @@ class WorkflowEngine:
                 task.completed_at = now
                 task.completed_by = actor.key
                 task.data = payload
-                self._save(session, instance, workflow, events, now)
+                self._save(session, instance, workflow, events, now, known)
             record(session, at=now, actor=actor.key, action="complete", instance_id=instance.id,
                    task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
             session.flush()
@@ -267,14 +284,14 @@ class WorkflowEngine:
             ).all()
             # SpiffWorkflow fires a timer strictly after its due time; "due at now" must fire now.
             with self._running(now + timedelta(microseconds=1)):
-                workflow = self._load(instance)
+                workflow, known = self._load(instance)
                 events: list[tuple[Task, dict[str, Any]]] = []
                 # A cycle timer fires once per refresh; catch up on every period that has passed.
                 for _ in range(MAX_ROUNDS):
                     self._advance(workflow, events)
                     if not any(when <= now for _, when in waiting_timers(workflow)):
                         break
-                self._save(session, instance, workflow, events, now)
+                self._save(session, instance, workflow, events, now, known)
             record(session, at=now, actor="system", action="timer", instance_id=instance_id,
                    detail={"timers": sorted(set(due))})
             session.flush()
@@ -294,6 +311,12 @@ class WorkflowEngine:
 
         return current_time()
 
+    def _process_key(self, instance: ProcessInstance) -> str:
+        key = self._process_keys.get(instance.definition_id)
+        if key is None:
+            key = self._process_keys[instance.definition_id] = instance.definition.process_key
+        return key
+
     def _specs_for(self, definition: ProcessDefinition) -> Specs:
         return self._specs_by_id(definition.id, lambda: definition.specs)
 
@@ -305,7 +328,34 @@ class WorkflowEngine:
                 self._specs[definition_id] = specs
             return specs
 
-    def _load(self, instance: ProcessInstance) -> BpmnWorkflow:
+    def _load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, _Live | None]:
+        """The instance's workflow: the in-memory copy if it is the stored version, else deserialised."""
+        with self._live_lock:
+            cached = self._live.pop(instance.id, None)
+        if cached is not None and cached.version == instance.version and cached.workflow is not None:
+            # The rows this engine wrote with that version are still the rows in the database.
+            return cached.workflow, cached
+        return self._deserialise(instance), None
+
+    def _remember(self, instance: ProcessInstance, live: _Live) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._live_lock:
+            self._live[instance.id] = live
+            while len(self._live) > self.cache_size:
+                self._live.popitem(last=False)
+
+    @staticmethod
+    def _read_rows(session: Session, instance_id: int) -> _Live:
+        open_tasks = set(session.scalars(
+            select(HumanTask.task_guid).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
+        ))
+        timers = dict(session.execute(
+            select(Timer.task_guid, Timer.due_at).where(Timer.instance_id == instance_id)
+        ).tuples().all())
+        return _Live("", None, open_tasks, timers)
+
+    def _deserialise(self, instance: ProcessInstance) -> BpmnWorkflow:
         spec, subs = self._specs_by_id(instance.definition_id, lambda: instance.definition.specs)
         workflow = self.serializer.load_state(instance.state, spec, subs)
         workflow.script_engine = self.script_engine
@@ -351,9 +401,9 @@ class WorkflowEngine:
 
         try:
             for _ in range(MAX_ROUNDS):
+                # do_engine_steps ends by refreshing timers; a timer that fired leaves engine work behind.
                 workflow.do_engine_steps(did_complete_task=completed)
-                workflow.refresh_waiting_tasks()
-                if not workflow.get_tasks(state=TaskState.READY, manual=False):
+                if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
                     return
         except (SpiffWorkflowException, ScriptError) as exc:
             task = getattr(exc, "task", None)
@@ -367,6 +417,7 @@ class WorkflowEngine:
         workflow: BpmnWorkflow,
         events: list[tuple[Task, dict[str, Any]]],
         now: datetime,
+        known: _Live | None,
     ) -> None:
         compact(workflow)
         instance.state = self.serializer.dump_state(workflow)
@@ -374,8 +425,9 @@ class WorkflowEngine:
         if workflow.is_completed():
             instance.status = InstanceStatus.COMPLETED
             instance.completed_at = now
-        self._sync_tasks(session, instance, workflow, now)
-        self._sync_timers(session, instance, workflow)
+        known = known or self._read_rows(session, instance.id)
+        open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
+        timers = self._sync_timers(session, instance, workflow, known.timers)
         for task, properties in events:
             session.add(ProcessEvent(
                 instance_id=instance.id,
@@ -386,22 +438,26 @@ class WorkflowEngine:
                 at=now,
             ))
         session.flush()
+        self._remember(instance, _Live(instance.version, workflow, open_tasks, timers))
 
-    def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: datetime) -> None:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        open_rows = session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
-        ).all()
-        known = set()
-        for row in open_rows:
-            if row.task_guid in ready:
-                known.add(row.task_guid)
-            else:
-                row.status = TaskStatus.CANCELLED
-                row.completed_at = now
-        for guid, task in ready.items():
-            if guid not in known:
-                session.add(self._human_task(instance, task, now))
+    def _sync_tasks(
+        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str], now: datetime
+    ) -> set[str]:
+        """Open a row for every newly ready user task and cancel rows whose task went away."""
+        ready = {str(t.id): t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual}
+        gone = known - ready.keys()
+        if gone:
+            session.flush()  # a row completed in this unit of work must be written before the bulk update
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
+                       HumanTask.status == TaskStatus.OPEN)
+                .values(status=TaskStatus.CANCELLED, completed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        for guid in ready.keys() - known:
+            session.add(self._human_task(instance, ready[guid], now))
+        return set(ready)
 
     def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> HumanTask:
         spec = task.task_spec
@@ -410,7 +466,7 @@ class WorkflowEngine:
         return HumanTask(
             instance_id=instance.id,
             task_guid=str(task.id),
-            process_key=instance.definition.process_key,
+            process_key=self._process_key(instance),
             bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
             lane=spec.lane,
@@ -425,20 +481,24 @@ class WorkflowEngine:
             created_at=now,
         )
 
-    def _sync_timers(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    def _sync_timers(
+        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: dict[str, datetime]
+    ) -> dict[str, datetime]:
+        """Make the timer rows match the workflow's waiting timers."""
         current = {str(task.id): (task, when) for task, when in waiting_timers(workflow)}
-        rows = {row.task_guid: row for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
-        for guid, row in rows.items():
-            if guid not in current:
-                session.delete(row)
-            elif row.due_at != current[guid][1]:
-                row.due_at = current[guid][1]
-                row.attempts = 0
-                row.last_error = None
+        gone = known.keys() - current.keys()
+        if gone:
+            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
         for guid, (task, when) in current.items():
-            if guid not in rows:
+            if guid not in known:
                 session.add(Timer(instance_id=instance.id, task_guid=guid, bpmn_id=task.task_spec.bpmn_id,
                                   due_at=when, attempts=0))
+            elif known[guid] != when:
+                session.execute(
+                    update(Timer).where(Timer.instance_id == instance.id, Timer.task_guid == guid)
+                    .values(due_at=when, attempts=0, last_error=None)
+                )
+        return {guid: when for guid, (_task, when) in current.items()}
 
     def _property(self, task: Task, properties: Mapping[str, str], name: str) -> str | None:
         expression = properties.get(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -13,10 +14,19 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the workflow and its subprocesses, without walking the tree."""
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     """Every waiting timer task with its next due time (UTC)."""
     timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue

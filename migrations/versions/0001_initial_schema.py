@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('created_at', engine.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', engine.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('completed_at', engine.types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('version', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_process_instance_definition_id_process_definition')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_instance'))
     )
