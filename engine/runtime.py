@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -244,6 +245,59 @@ class WorkflowEngine:
                    task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
             session.flush()
         return task
+
+    # -- amending a running instance ----------------------------------------
+
+    def amend(
+        self,
+        session: Session,
+        instance_id: int,
+        actor: Actor,
+        change: Callable[[dict[str, Any]], bool],
+        *,
+        reason: str,
+    ) -> int:
+        """Apply ``change`` to the data of every task of a running instance.
+
+        Finished tasks change too: SpiffWorkflow re-inherits a waiting task's data from
+        its (finished) parent whenever it refreshes it, so an edit made only below would
+        be undone. ``change`` edits one task's data in place and says whether it changed anything.
+        Timers waiting on changed data are re-evaluated (a new deadline moves its timer)
+        and open human tasks take their new due date, unit and user. Returns how many
+        tasks changed.
+        """
+        now = self.clock()
+        with _conflicts():
+            instance = self._lock_instance(session, instance_id)
+            if instance.status != InstanceStatus.RUNNING:
+                raise TaskStateError(f"instance {instance_id} is {instance.status.value}: nothing to amend")
+            with self._running(now):
+                workflow, known = self._load(instance)
+                changed = 0
+                for task in list(all_tasks(workflow)):
+                    if not change(task.data):
+                        continue
+                    changed += 1
+                    if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                        task.internal_data.pop("event_value", None)
+                events: list[tuple[Task, dict[str, Any]]] = []
+                self._advance(workflow, events)
+                self._save(session, instance, workflow, events, now, known)
+                self._refresh_open_rows(session, instance, workflow)
+            record(session, at=now, actor=actor.key, action="amend", instance_id=instance_id,
+                   detail={"reason": reason, "tasks": changed})
+            session.flush()
+        return changed
+
+    def _refresh_open_rows(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        rows = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
+        ).all()
+        for row in rows:
+            task = workflow.get_task_from_id(UUID(row.task_guid))
+            fresh = self._human_task(instance, task, row.created_at)
+            row.candidate_unit, row.candidate_user = fresh.candidate_unit, fresh.candidate_user
+            row.item_key, row.due_at = fresh.item_key, fresh.due_at
 
     # -- timers ------------------------------------------------------------
 

@@ -155,6 +155,7 @@ def import_plan_command(file: Path, dry_run: bool, as_json: bool, no_launch: boo
 @click.option("--lead-unit", help="name of the lead unit")
 @click.option("--units", help='names of the responsible units, e.g. "办公室、综治科"')
 @click.option("--round", "round_id", type=int, help="round id (default: the newest)")
+@click.option("--user", "login", default="admin", show_default=True, help="who changes the plan (for the audit log)")
 def fill_in_command(
     number: str,
     deadline: str | None,
@@ -162,6 +163,7 @@ def fill_in_command(
     lead_unit: str | None,
     units: str | None,
     round_id: int | None,
+    login: str,
 ) -> None:
     """Fill in the deadline, leader or units of measure NUMBER (part.problem.measure, e.g. 3.2.1)."""
     context = _context()
@@ -175,6 +177,8 @@ def fill_in_command(
             leader_login=leader_login,
             lead_unit=lead_unit,
             units=units,
+            engine=context.workflow_engine,
+            actor=_actor(session, login),
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -33,6 +33,7 @@ from .plans import (
     round_problems,
     start_data,
 )
+from .replan import push_measure
 
 DEFAULT_PART_TITLE = "反馈问题"
 LONG_TERM_TEXT = "长期坚持"
@@ -300,12 +301,15 @@ def fill_in(
     leader_login: str | None = None,
     lead_unit: str | None = None,
     units: str | Sequence[str] | None = None,
+    engine: WorkflowEngine | None = None,
+    actor: Actor | None = None,
 ) -> FillInResult:
     """Set the deadline, leader, lead unit or responsible units of the measure ``number``.
 
     Unknown logins and unit names are errors (nothing is changed). The problem takes the
-    leader and lead unit too when it has none. A problem whose lifecycle already runs keeps
-    its start data: the result's warnings say so. Only flushes.
+    leader and lead unit too when it has none. Given the engine and the actor, a running
+    lifecycle takes the new values too (its timer and open tasks move); without them it
+    keeps its start data and the result's warnings say so. Only flushes.
     """
     if deadline is None and not leader_login and not lead_unit and not units:
         raise ValidationError("nothing to fill in: give a deadline, a leader, a lead unit or units")
@@ -345,7 +349,11 @@ def fill_in(
         result.changed.append("units " + "、".join(u.name for u in unit_rows))
     _forget_unresolved(round_, number.strip(), leader=leader is not None, lead_unit=lead is not None,
                        units=unit_rows is not None)
-    if problem.instance_id is not None:
+    session.flush()
+    if problem.instance_id is not None and engine is not None and actor is not None:
+        if push_measure(session, engine, measure, actor, reason=f"fill-in {number.strip()}"):
+            result.changed.append("running lifecycle updated")
+    elif problem.instance_id is not None:
         result.warnings.append(
             f"problem {problem.part.ordinal}.{problem.ordinal} is already running: the plan and the ledger "
             "show the new values, the running lifecycle keeps the owners and deadline it started with"

@@ -101,7 +101,7 @@ def test_import_export_edit_and_import_the_ledger(cli: Cli, tmp_path: Path) -> N
     assert (counts["Problem"], counts["Measure"], counts["ProcessInstance"]) == (25, 55, 25)
 
     assert "measure 1.1.1: deadline 2026-03-31" in cli("fill-in", "1.1.1", "--deadline", "2026-03-31").output
-    assert "already running" in cli("fill-in", "1.1.2", "--deadline", "2026-04-30").stderr
+    assert "running lifecycle updated" in cli("fill-in", "1.1.2", "--deadline", "2026-04-30").output
     assert "unknown unit(s): 不存在的科" in cli("fill-in", "1.1.1", "--units", "不存在的科", ok=False).output
 
     ledger = tmp_path / "台账.xlsx"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -158,6 +158,30 @@ def test_fill_in_on_a_running_problem_warns_that_the_lifecycle_keeps_its_start_d
     result = fill_in(session, round_, "3.2.1", deadline=date(2026, 6, 30))
     assert result.measure.deadline == date(2026, 6, 30)
     assert result.warnings and "problem 3.2 is already running" in result.warnings[0]
+
+
+def test_fill_in_moves_the_running_lifecycle_deadline_and_owner(
+    session: Session, wf_engine: WorkflowEngine, clock
+) -> None:
+    from engine import HumanTask, TaskStatus, Timer
+    from workflows.people import create_unit
+
+    round_ = import_seed(session, wf_engine).round
+    create_unit(session, "FZK", "法治科")
+    result = fill_in(session, round_, "3.2.1", deadline=date(2026, 6, 30), units=["法治科"],
+                     engine=wf_engine, actor=ADMIN)
+    assert "running lifecycle updated" in result.changed and not result.warnings
+    measure = result.measure
+    [task] = session.scalars(select(HumanTask).where(HumanTask.item_key == measure.item_key,
+                                                     HumanTask.status == TaskStatus.OPEN)).all()
+    assert task.candidate_unit == "FZK"
+    assert task.due_at is not None and task.due_at.date() == date(2026, 6, 30)
+    timers = session.scalars(select(Timer).where(Timer.instance_id == measure.problem.instance_id,
+                                                 Timer.bpmn_id == "Timer_measure_deadline")).all()
+    assert date(2026, 6, 30) in {t.due_at.date() for t in timers}
+    # The moved deadline fires when it passes, not at the old (absent) one.
+    assert wf_engine.fire_due_timers(session, datetime(2026, 6, 29, tzinfo=UTC)) == []
+    assert wf_engine.fire_due_timers(session, datetime(2026, 7, 1, tzinfo=UTC)) == [measure.problem.instance_id]
 
 
 def test_a_failed_import_leaves_nothing_behind(session: Session, wf_engine: WorkflowEngine) -> None:
