@@ -19,6 +19,7 @@ from .models import Problem
 from .models import ProblemStatus as S
 
 REOPEN_EVENTS = {"problem_rebound", "verification_failed"}
+REOPENING_TASKS = {"Task_verify", "Task_lookback"}
 ACTIVE = {S.PENDING, S.IN_PROGRESS, S.AWAITING_APPROVAL}
 PROBLEM_TASKS = {
     "Task_lookback": S.LOOK_BACK,
@@ -74,8 +75,15 @@ def _problem_state(
         verification_failures=sum(e.name == "verification_failed" for e in events),
         open_tasks=[t for t in tasks if t.status == TaskStatus.OPEN],
     )
+    # Measure tasks of earlier rounds (before the last reopen) say nothing about this one. The
+    # reopen came from completing a verification or look-back task; later rounds' tasks have higher ids.
+    since = 0
+    if reopen_at >= 0:
+        since = max((t.id for t in tasks if t.bpmn_id in REOPENING_TASKS and t.status == TaskStatus.COMPLETED),
+                    default=0)
+    this_round = [t for t in tasks if t.id > since]
     for measure in problem.measures:
-        measure_status = _measure_status(measure.item_key, tasks, current)
+        measure_status = _measure_status(measure.item_key, this_round, current)
         state.measures[measure.id] = measure_status
         if measure_status == S.OVERDUE:
             state.overdue_measures.add(measure.id)
