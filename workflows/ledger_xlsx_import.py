@@ -1,0 +1,361 @@
+"""Reading an edited ledger workbook back: validating every sheet, then applying it.
+
+Every row and cell is checked first and all problems are raised at once in one
+``LedgerValidationError``; nothing is written unless the whole workbook is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
+
+from engine import Actor, NotFound, WorkflowEngine
+
+from .errors import ValidationError
+from .ledger_xlsx_layout import HEADER, KEY_HEADER, META_SHEET, ROUND_DATES
+from .models import InspectionRound, Measure, Part, Person, Problem, Unit
+from .people import unit_by_name
+from .plan_dates import parse_deadline
+from .plan_import import find_or_create_unit, find_person, split_units
+from .plans import LIFECYCLE_PROCESS, add_measure, add_part, add_problem, create_round, launch
+
+
+class LedgerValidationError(ValidationError):
+    """A workbook that cannot be imported; ``errors`` lists every row and column at fault."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__(f"台账有 {len(errors)} 处错误，未导入任何内容：" + "；".join(errors))
+
+
+@dataclass
+class LedgerImportResult:
+    """Rounds created and rounds updated by an import, with the number of measures changed."""
+
+    created: list[InspectionRound] = field(default_factory=list)
+    updated: list[InspectionRound] = field(default_factory=list)
+    changed_measures: int = 0
+    launched: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    """One validated measure row."""
+
+    no: int
+    part: str
+    problem: str
+    measure: str
+    leader: Person | None
+    lead_unit: Unit | None
+    units: list[Unit]
+    deadline: date | None
+    deadline_text: str | None
+    keys: dict[str, int]
+    flags: dict[str, Any]
+
+
+@dataclass
+class _Sheet:
+    """One ledger sheet: its heading, its rows, the round it updates (if keyed) and metadata."""
+
+    title: str
+    heading: str
+    rows: list[_Row]
+    round_id: int | None
+    meta: dict[str, Any]
+
+
+class _Reader:
+    """Reads and validates every sheet, collecting all errors before anything is written."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.errors: list[str] = []
+        self.people: dict[str, Person | None] = {}
+        self.units: dict[str, Unit | None] = {}
+        self.where = ""
+
+    def error(self, no: int | None, column: str | None, message: str) -> None:
+        at = f"第{no}行 " if no is not None else ""
+        self.errors.append(f"{self.where}{at}{column + ': ' if column else ''}{message}")
+
+    def sheet(self, sheet: Worksheet, meta: dict[str, Any], as_new: bool) -> _Sheet | None:
+        grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+        found = (i for i, r in enumerate(grid[:5]) if [_text(v) for v in r[:len(HEADER)]] == HEADER)
+        header_at = next(found, None)
+        if header_at is None:
+            self.error(None, None, f"不是台账格式：找不到表头（{'、'.join(HEADER)}）")
+            return None
+        names = [_text(v) for v in grid[header_at]]
+        keys = {name: names.index(name) for name in KEY_HEADER if name in names}
+        heading = next((_text(v) for r in grid[:header_at] for v in r if _text(v)), sheet.title)
+        rows = []
+        for no, values in enumerate(grid[header_at + 1:], start=header_at + 2):
+            values += [None] * (len(HEADER) + len(KEY_HEADER) - len(values))
+            if any(_text(v) for v in values[:len(HEADER)]):
+                rows.append(self.row(no, values, keys, as_new))
+        if not rows:
+            self.error(None, None, "没有任何措施行")
+        round_ids = {r.keys["round_id"] for r in rows if "round_id" in r.keys}
+        return _Sheet(sheet.title, heading, rows, self.check_keys(rows, round_ids), meta)
+
+    def row(self, no: int, values: list[Any], keys: dict[str, int], as_new: bool) -> _Row:
+        text = {name: _text(values[i]) for i, name in enumerate(HEADER)}
+        for column in ("方面", "问题", "整改措施"):
+            if not text[column]:
+                self.error(no, column, "不能为空")
+        hidden = {name: values[i] for name, i in keys.items()}
+        key_ids: dict[str, int] = {}
+        # as new, a row keeps only its problem key: it groups the rows, it points to nothing
+        for name in KEY_HEADER[1:2] if as_new else KEY_HEADER[:3]:
+            raw = _text(hidden.get(name))
+            if raw and re.fullmatch(r"\d+(\.0)?", raw):
+                key_ids[name] = int(float(raw))
+            elif raw:
+                self.error(no, name, f"不是有效的编号 \"{raw}\"")
+        try:
+            flags = json.loads(_text(hidden.get("problem_flags")) or "{}")
+        except json.JSONDecodeError:
+            flags = {}
+            self.error(no, "problem_flags", "无法读取")
+        deadline_text = _text(hidden.get("deadline_text")) or None
+        try:
+            deadline, deadline_text = _deadline(values[7], deadline_text)
+        except ValueError as exc:
+            deadline = None
+            self.error(no, "整改时限", str(exc))
+        leader = self.person(text["责任领导"]) if text["责任领导"] else None
+        if text["责任领导"] and leader is None:
+            name = text["责任领导"]
+            self.error(no, "责任领导", f"未知的责任领导 \"{name}\"（请填姓名或登录名，重名时填登录名）")
+        lead_unit = self.unit(no, "牵头单位", text["牵头单位"]) if text["牵头单位"] else None
+        units = [u for name in split_units(text["责任单位"]) if (u := self.unit(no, "责任单位", name))]
+        return _Row(no, text["方面"], text["问题"], text["整改措施"], leader, lead_unit, units,
+                    deadline, deadline_text, key_ids, flags if isinstance(flags, dict) else {})
+
+    def person(self, name: str) -> Person | None:
+        if name not in self.people:
+            self.people[name] = find_person(self.session, name)
+        return self.people[name]
+
+    def unit(self, no: int, column: str, name: str) -> Unit | None:
+        if name not in self.units:
+            self.units[name] = unit_by_name(self.session, name)
+        if self.units[name] is None:
+            self.error(no, column, f"未知的单位 \"{name}\"")
+        return self.units[name]
+
+    def check_keys(self, rows: list[_Row], round_ids: set[int]) -> int | None:
+        """The round a keyed sheet updates, after checking every row's keys against it."""
+        seen: dict[Any, _Row] = {}
+        for row in rows:  # rows of one problem must agree on its title and part
+            group = row.keys.get("problem_id") or (row.part, row.problem)
+            first = seen.setdefault(group, row)
+            for column, value in (("方面", row.part), ("问题", row.problem)):
+                if value != (first.part if column == "方面" else first.problem):
+                    self.error(row.no, column, f"与第{first.no}行（同一问题）不一致")
+        if not round_ids:
+            return None
+        round_id = min(round_ids)
+        if len(round_ids) > 1 or self.session.get(InspectionRound, round_id) is None:
+            self.error(None, "round_id", f"轮次编号无效：{'、'.join(map(str, sorted(round_ids)))}")
+            return None
+        measures: set[int] = set()
+        for row in rows:
+            measure = self.session.get(Measure, row.keys["measure_id"]) if "measure_id" in row.keys else None
+            if measure is None or measure.problem.part.round_id != round_id:
+                self.error(row.no, "measure_id", f"不是轮次 {round_id} 的措施（新增措施请在系统中添加）")
+            elif row.keys.get("problem_id") != measure.problem_id:
+                self.error(row.no, "problem_id", f"与措施 {measure.id} 所属的问题不符")
+            elif measure.id in measures:
+                self.error(row.no, "measure_id", f"措施 {measure.id} 出现了不止一次")
+            else:
+                measures.add(measure.id)
+        return round_id
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_ISO_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_NO_DATE_TEXTS = {"立行立改", "即知即改"}
+
+
+def _deadline(value: Any, hidden_text: str | None) -> tuple[date | None, str | None]:
+    """(deadline, deadline text) from a 整改时限 cell and the plan's text kept in the hidden column."""
+    text = _text(value)
+    m = _ISO_RE.match(text)
+    if isinstance(value, datetime | date) or m:
+        try:
+            day = value if isinstance(value, date) else date(*(int(g) for g in m.groups()))  # type: ignore[union-attr]
+        except ValueError:
+            raise ValueError(f"无法识别的日期 \"{text}\"") from None
+        day = day.date() if isinstance(day, datetime) else day
+        keep = hidden_text is not None and parse_deadline(hidden_text).due == day
+        return day, hidden_text if keep else None
+    if not text or text == hidden_text:  # a text the plan already had, such as 长期坚持
+        return None, hidden_text if text else None
+    if isinstance(value, int | float):
+        raise ValueError(f"无法识别的日期 \"{text}\"")
+    parsed = parse_deadline(text)
+    if parsed.due or parsed.long_term or text in _NO_DATE_TEXTS:
+        return parsed.due, text
+    raise ValueError(f"无法识别的日期 \"{text}\"")
+
+
+def _meta_sheet(workbook: Workbook) -> dict[str, dict[str, Any]]:
+    if META_SHEET not in workbook.sheetnames:
+        return {}
+    metas = {}
+    for row in workbook[META_SHEET].iter_rows(min_row=2, values_only=True):
+        try:
+            metas[_text(row[0])] = json.loads("".join(str(v) for v in row[2:] if v is not None))
+        except (json.JSONDecodeError, IndexError):
+            continue  # a damaged _meta only loses the round's metadata, not the plan
+    return metas
+
+
+def import_ledger(
+    session: Session,
+    engine: WorkflowEngine,
+    path_or_stream: str | Path | IO[bytes],
+    *,
+    actor: Actor,
+    at: datetime,
+    as_new: bool = False,
+) -> LedgerImportResult:
+    """Apply a ledger workbook: sheets with keys update their round, sheets without create one.
+
+    ``as_new`` ignores the keys, so that an exported workbook becomes a new round (in this or
+    another database). New rounds are launched. Raises ``LedgerValidationError`` with every
+    error found before anything is written. Only flushes.
+    """
+    workbook = _open(path_or_stream)
+    metas = _meta_sheet(workbook)
+    ledgers = [ws for ws in workbook.worksheets if ws.title != META_SHEET]
+    reader = _Reader(session)
+    sheets = []
+    for ws in ledgers:
+        reader.where = f"工作表“{ws.title}” " if len(ledgers) > 1 else ""
+        sheet = reader.sheet(ws, metas.get(ws.title, {}), as_new)
+        if sheet is not None:
+            sheets.append(sheet)
+    reader.where = ""
+    if any(sheet.round_id is None for sheet in sheets):
+        try:
+            engine.latest_definition(session, LIFECYCLE_PROCESS)
+        except NotFound:
+            reader.error(None, None, f"流程“{LIFECYCLE_PROCESS}”尚未部署，无法启动新的整改方案")
+    if not ledgers:
+        reader.error(None, None, "工作簿中没有台账工作表")
+    if reader.errors:
+        raise LedgerValidationError(reader.errors)
+    result = LedgerImportResult()
+    with session.begin_nested():  # all or nothing, even if a write fails after validation
+        for sheet in sheets:
+            if sheet.round_id is None:
+                _create(session, engine, sheet, result, actor=actor, at=at)
+            else:
+                _update(session, sheet, result)
+    return result
+
+
+def _open(path_or_stream: str | Path | IO[bytes]) -> Workbook:
+    try:
+        return load_workbook(path_or_stream, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for files that are not workbooks
+        name = Path(path_or_stream).name if isinstance(path_or_stream, str | Path) else "the upload"
+        raise ValidationError(f"'{name}' is not an Excel workbook (.xlsx) or it is damaged") from exc
+
+
+def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: LedgerImportResult, *,
+            actor: Actor, at: datetime) -> None:
+    meta = sheet.meta
+    day = {k: date.fromisoformat(v) if isinstance(v := meta.get(k), str) else None for k in ROUND_DATES}
+    unit_name = meta.get("inspected_unit")
+    round_ = create_round(
+        session, title=meta.get("title") or sheet.heading, at=at,
+        inspecting_group=meta.get("inspecting_group"),
+        inspected_unit=find_or_create_unit(session, unit_name) if isinstance(unit_name, str) else None,
+        signatory=meta.get("signatory"), contacts=meta.get("contacts") or {},
+        sections=meta.get("sections") or {}, source_name=meta.get("source_name"), **day,
+    )
+    parts: dict[str, Part] = {}
+    problems: dict[Any, Problem] = {}
+    for row in sheet.rows:
+        group = row.keys.get("problem_id") or (row.part, row.problem)
+        problem = problems.get(group)
+        if problem is None:
+            part = parts.get(row.part) or parts.setdefault(row.part, add_part(session, round_, row.part))
+            mine = [r for r in sheet.rows if (r.keys.get("problem_id") or (r.part, r.problem)) == group]
+            problem = problems[group] = add_problem(
+                session, part, row.problem, long_term=bool(row.flags.get("long_term")),
+                lookback_months=int(row.flags.get("lookback_months", 6)),
+                report_interval_months=int(row.flags.get("report_interval_months", 1)),
+                publishable=bool(row.flags.get("publishable", True)),
+                leader=_shared([r.leader for r in mine]), lead_unit=_shared([r.lead_unit for r in mine]),
+            )
+        add_measure(session, problem, row.measure, deadline=row.deadline, deadline_text=row.deadline_text,
+                    leader=row.leader if row.leader is not problem.responsible_leader else None,
+                    lead_unit=row.lead_unit if row.lead_unit is not problem.lead_unit else None,
+                    units=row.units)
+    result.launched += launch(session, engine, round_, actor)
+    result.created.append(round_)
+
+
+def _shared(values: list[Any]) -> Any:
+    return values[0] if values and all(v is values[0] for v in values) else None
+
+
+def _update(session: Session, sheet: _Sheet, result: LedgerImportResult) -> None:
+    round_ = session.get(InspectionRound, sheet.round_id)
+    assert round_ is not None  # checked while reading
+    running: set[str] = set()
+    for row in sheet.rows:
+        measure = session.get(Measure, row.keys["measure_id"])
+        assert measure is not None
+        problem = measure.problem
+        changed = False
+        for obj, attr, value in (
+            (problem.part, "title", row.part), (problem, "title", row.problem),
+            (measure, "text", row.measure), (measure, "deadline", row.deadline),
+            (measure, "deadline_text", row.deadline_text),
+        ):
+            if getattr(obj, attr) != value:
+                setattr(obj, attr, value)
+                changed = True
+        owners_before = (measure.responsible_leader or problem.responsible_leader,
+                         measure.lead_unit or problem.lead_unit, [u.id for u in measure.responsible_units])
+        if owners_before[0] is not row.leader:
+            measure.responsible_leader = row.leader
+        if owners_before[1] is not row.lead_unit:
+            measure.lead_unit = row.lead_unit
+        if owners_before[2] != [u.id for u in row.units]:
+            measure.responsible_units = row.units
+        changed = changed or owners_before != (row.leader, row.lead_unit, [u.id for u in row.units])
+        if changed:
+            result.changed_measures += 1
+            if problem.instance_id is not None:
+                running.add(f"{problem.part.ordinal}.{problem.ordinal}")
+    if running:
+        result.warnings.append(
+            f"{round_.title}: problem(s) {', '.join(sorted(running))} already run; the plan and the ledger "
+            "show the new values, the running lifecycles keep the owners and deadlines they started with"
+        )
+    session.flush()
+    result.updated.append(round_)
