@@ -41,6 +41,10 @@ class Context:
     def __init__(self, url: str, now: datetime | None = None) -> None:
         self.db_engine = make_engine(url)
         self.sessions = make_session_factory(self.db_engine)
+        # Close the pool's connections when the command ends, whatever happens.
+        current = click.get_current_context(silent=True)
+        if current is not None:
+            current.call_on_close(self.db_engine.dispose)
         self.workflow_engine = WorkflowEngine(clock=FixedClock(now)) if now else WorkflowEngine()
 
     @contextlib.contextmanager
