@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from .actor import Actor
 from .models import HumanTask, TaskStatus
+
+
+def candidate_condition(actor: Actor) -> ColumnElement[bool]:
+    """SQL for "the actor is a candidate for this task" (``task_is_claimable_by`` in SQL)."""
+    by_group = and_(
+        HumanTask.candidate_user.is_(None),
+        HumanTask.candidate_group.in_(sorted(actor.groups)),
+        or_(HumanTask.candidate_unit.is_(None), HumanTask.candidate_unit.in_(sorted(actor.units))),
+    )
+    return or_(HumanTask.candidate_user == actor.key, by_group)
 
 
 def tasks_for_query(actor: Actor, *, include_claimable: bool = True) -> Select[tuple[HumanTask]]:
@@ -15,16 +25,7 @@ def tasks_for_query(actor: Actor, *, include_claimable: bool = True) -> Select[t
     if not include_claimable:
         condition = mine
     else:
-        by_group = and_(
-            HumanTask.candidate_user.is_(None),
-            HumanTask.candidate_group.in_(sorted(actor.groups)),
-            or_(HumanTask.candidate_unit.is_(None), HumanTask.candidate_unit.in_(sorted(actor.units))),
-        )
-        claimable = and_(
-            HumanTask.assignee.is_(None),
-            or_(HumanTask.candidate_user == actor.key, by_group),
-        )
-        condition = or_(mine, claimable)
+        condition = or_(mine, and_(HumanTask.assignee.is_(None), candidate_condition(actor)))
     return (
         select(HumanTask)
         .where(HumanTask.status == TaskStatus.OPEN, condition)

@@ -164,9 +164,13 @@ class AuditEntry(Base):
 
 
 def task_is_claimable_by(task: HumanTask, key: str, groups: frozenset[str], units: frozenset[str]) -> bool:
-    """Whether a person with these groups and units may claim ``task`` (ignoring who holds it)."""
+    """Whether a person with these groups and units may claim ``task`` (ignoring who holds it).
+
+    Deny by default: a task names a user, or a group the person is in (and, if it names a
+    unit, one of theirs). ``engine.inbox.candidate_condition`` is the same rule in SQL.
+    """
     if task.candidate_user is not None:
         return task.candidate_user == key
-    if task.candidate_group is not None and task.candidate_group not in groups:
+    if task.candidate_group is None or task.candidate_group not in groups:
         return False
     return task.candidate_unit is None or task.candidate_unit in units

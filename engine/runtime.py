@@ -37,6 +37,7 @@ from .clock import Clock, running_on, system_clock
 from .compaction import compact
 from .deploy import DeployResult, deploy, deploy_path
 from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
+from .inbox import candidate_condition
 from .models import (
     HumanTask,
     InstanceStatus,
@@ -136,13 +137,10 @@ class WorkflowEngine:
                 definition=definition,
                 business_key=business_key,
                 status=InstanceStatus.RUNNING,
-                state="",
                 data=payload,
                 created_at=now,
                 updated_at=now,
             )
-            session.add(instance)
-            session.flush()
             self._save(session, instance, workflow, events, now, _Live("", None, set(), {}))
         record(session, at=now, actor=actor.key, action="start", instance_id=instance.id,
                bpmn_id=process_key, detail={"version": definition.version, "business_key": business_key})
@@ -162,25 +160,32 @@ class WorkflowEngine:
         """Claim an open task; exactly one of two concurrent claims wins."""
         now = self.clock()
         with _conflicts():
-            task = self._open_task(session, task_id)
-            if task.assignee is not None:
-                raise TaskStateError(f"task {task_id} is already claimed by {task.assignee}")
-            if not task_is_claimable_by(task, actor.key, actor.groups, actor.units):
-                raise NotAllowed(f"{actor.key} may not claim task {task_id} ({task.name})")
+            # One conditional UPDATE decides the race; only a refusal reads the row to say why.
             result = session.execute(
                 update(HumanTask)
-                .where(HumanTask.id == task_id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None))
+                .where(HumanTask.id == task_id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None),
+                       candidate_condition(actor))
                 .values(assignee=actor.key, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                session.refresh(task)
-                raise TaskStateError(f"task {task_id} was claimed by {task.assignee or 'someone'} first")
-            session.refresh(task)
-            record(session, at=now, actor=actor.key, action="claim", instance_id=task.instance_id,
-                   task_id=task.id, bpmn_id=task.bpmn_id)
+                self._refuse_claim(session, task_id, actor)
+            claimed = session.get(HumanTask, task_id, populate_existing=True)
+            assert claimed is not None
+            record(session, at=now, actor=actor.key, action="claim", instance_id=claimed.instance_id,
+                   task_id=claimed.id, bpmn_id=claimed.bpmn_id)
             session.flush()
-        return task
+        return claimed
+
+    def _refuse_claim(self, session: Session, task_id: int, actor: Actor) -> None:
+        task = self._open_task(session, task_id)
+        session.refresh(task)
+        self._check_open(task)
+        if task.assignee is not None:
+            raise TaskStateError(f"task {task_id} is already claimed by {task.assignee}")
+        if not task_is_claimable_by(task, actor.key, actor.groups, actor.units):
+            raise NotAllowed(f"{actor.key} may not claim task {task_id} ({task.name})")
+        raise ConflictError(f"task {task_id} changed while being claimed; reload it")
 
     def unclaim(self, session: Session, task_id: int, actor: Actor) -> HumanTask:
         """Give a claimed task back to its candidates; only the claimant may."""
@@ -223,6 +228,8 @@ class WorkflowEngine:
             self._check_claimant(task, actor)
             with self._running(now):
                 workflow, known = self._load(instance)
+                if known is not None:
+                    known.open_tasks.discard(task.task_guid)  # completed below, not cancelled
                 try:
                     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
                 except TaskNotFoundException:
@@ -476,6 +483,9 @@ class WorkflowEngine:
         compact(workflow)
         instance.state = self.serializer.dump_state(workflow)
         instance.updated_at = now
+        if instance.id is None:  # a new instance is inserted with its first state
+            session.add(instance)
+            session.flush()
         if workflow.is_completed():
             instance.status = InstanceStatus.COMPLETED
             instance.completed_at = now
