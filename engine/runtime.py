@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -326,8 +326,9 @@ class WorkflowEngine:
         for instance_id in instance_ids:
             try:
                 with session.begin_nested():
-                    self._fire_instance(session, instance_id, now)
-                advanced.append(instance_id)
+                    fired = self._fire_instance(session, instance_id, now)
+                if fired:
+                    advanced.append(instance_id)
             except (WorkflowFailure, ConflictError) as exc:
                 session.execute(
                     update(Timer)
@@ -337,9 +338,12 @@ class WorkflowEngine:
         session.flush()
         return advanced
 
-    def _fire_instance(self, session: Session, instance_id: int, now: datetime) -> None:
+    def _fire_instance(self, session: Session, instance_id: int, now: datetime) -> bool:
         with _conflicts():
-            instance = self._lock_instance(session, instance_id)
+            # Another scheduler (or a person) holds this instance: leave it to them, fire the rest.
+            instance = self._lock_instance(session, instance_id, skip_locked=True)
+            if instance is None:
+                return False
             due = session.scalars(
                 select(Timer.bpmn_id).where(Timer.instance_id == instance_id, Timer.due_at <= now)
             ).all()
@@ -356,6 +360,7 @@ class WorkflowEngine:
             record(session, at=now, actor="system", action="timer", instance_id=instance_id,
                    detail={"timers": sorted(set(due))})
             session.flush()
+        return True
 
     # -- internals ---------------------------------------------------------
 
@@ -422,14 +427,26 @@ class WorkflowEngine:
         workflow.script_engine = self.script_engine
         return workflow
 
-    def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+    @overload
+    def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance: ...
+
+    @overload
+    def _lock_instance(
+        self, session: Session, instance_id: int, *, skip_locked: bool
+    ) -> ProcessInstance | None: ...
+
+    def _lock_instance(
+        self, session: Session, instance_id: int, *, skip_locked: bool = False
+    ) -> ProcessInstance | None:
         instance = session.scalar(
             select(ProcessInstance)
             .where(ProcessInstance.id == instance_id)
-            .with_for_update(of=ProcessInstance)
+            .with_for_update(of=ProcessInstance, skip_locked=skip_locked)
             .execution_options(populate_existing=True)
         )
         if instance is None:
+            if skip_locked:
+                return None
             raise NotFound(f"instance {instance_id} does not exist")
         return instance
 
