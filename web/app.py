@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -45,7 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     overrides = dict(test_config or {})
     objects = {key: overrides.pop(key) for key in _OBJECT_KEYS if key in overrides}
 
-    app = Flask(__name__, instance_relative_config=True)
+    # RECTIFLOW_INSTANCE_PATH moves the instance folder (tests point it at a temporary one).
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("RECTIFLOW_INSTANCE_PATH"))
     app.config.update(load_config(overrides, instance_path=app.instance_path))
     _ensure_secret_key(app)
 

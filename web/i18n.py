@@ -8,8 +8,8 @@ both texts side by side to whoever edits them, and a test checks every pair is
 complete. Flask-Babel still picks the locale (and will format dates and numbers).
 
 Language choice: ``?lang=zh_CN`` or ``?lang=en`` on any URL, remembered in the
-session; otherwise the best match of the browser's Accept-Language among
-``LANGUAGES``; otherwise ``BABEL_DEFAULT_LOCALE`` (zh_CN).
+session; otherwise ``BABEL_DEFAULT_LOCALE`` (zh_CN): Chinese first, whatever the
+browser's Accept-Language says.
 """
 
 from __future__ import annotations
@@ -139,8 +139,7 @@ def _remember_requested_language() -> None:
 
 
 def _select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
+    # Chinese first: the browser's Accept-Language is not consulted (an office PC set to English
+    # still serves Chinese officials); only an explicit ?lang= choice, kept in the session, switches.
     chosen = _supported(session.get(_SESSION_KEY)) if has_request_context() else None
-    if chosen is None and has_request_context():
-        chosen = request.accept_languages.best_match(languages)
     return chosen or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -24,10 +24,11 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _no_rectiflow_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own RECTIFLOW_* settings must not leak into the tests."""
+def _no_rectiflow_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A developer's own RECTIFLOW_* settings and instance/rectiflow.cfg must not leak into the tests."""
     for key in DEFAULTS:
         monkeypatch.delenv(ENV_PREFIX + key, raising=False)
+    monkeypatch.setenv("RECTIFLOW_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
 
 
 def make_test_app(db_engine: Engine, **config: object) -> Flask:

@@ -23,5 +23,8 @@ def test_t_follows_the_request_language(app: Flask) -> None:
     with app.test_request_context("/login"):
         assert t("home.welcome", name="李四") == "欢迎，李四！"
     with app.test_request_context("/login", headers={"Accept-Language": "en"}):
+        assert t("home.welcome", name="李四") == "欢迎，李四！"  # the browser's wish alone does not switch
+    with app.test_request_context("/login?lang=en"):
+        app.preprocess_request()
         assert t("home.welcome", name="李四") == "Welcome, 李四!"
     assert t("auth.failed") == "用户名或密码错误"  # outside a request: Chinese
