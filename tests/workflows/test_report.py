@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -149,6 +150,21 @@ def test_the_seed_survives_import_report_and_parse(session: Session, wf_engine: 
     assert meta.contacts == original.meta.contacts and meta.signatory == original.meta.signatory
     assert again.sections["organisation"] == original.sections["organisation"]
     assert again.sections["mechanism"] == original.sections["mechanism"]
+
+
+def test_the_word_report_imports_back_to_the_same_tree(
+    session: Session, wf_engine: WorkflowEngine, tmp_path: Path
+) -> None:
+    original = parse_file(SEED)
+    round_ = import_seed(session, wf_engine).round
+    path = tmp_path / "整改进展情况.docx"
+    write_docx(build_report(session, round_), path)
+
+    again = parse_file(path)
+
+    assert again.summary_line() == "parts: 10  problems: 25  measures: 55  unassigned: 0"
+    assert [p.title for p in again.iter_problems()] == [p.title for p in original.iter_problems()]
+    assert [m.text for m in again.iter_measures()] == [m.text for m in original.iter_measures()]
 
 
 @pytest.mark.parametrize("name", [
