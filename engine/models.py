@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, JsonType
@@ -82,15 +82,27 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": lambda _old: uuid.uuid4().hex}
 
 
+# The predicates of the inbox's partial indexes; engine.inbox repeats them word for word
+# (SQLite uses a partial index only when the query states its predicate as written).
+_OPEN = "status = 'open'"
+_CLAIMABLE = "status = 'open' AND assignee IS NULL"
+_CLAIMABLE_BY_GROUP = "status = 'open' AND assignee IS NULL AND candidate_user IS NULL"
+
+
 class HumanTask(Base):
     """A user task waiting for (or done by) a person; the inbox reads only this table."""
 
     __tablename__ = "human_task"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid"),
-        Index("ix_human_task_open_group", "status", "candidate_group", "candidate_unit"),
-        Index("ix_human_task_open_user", "status", "candidate_user"),
-        Index("ix_human_task_open_assignee", "status", "assignee"),
+        # Partial indexes over open tasks only, one per inbox lookup (engine.inbox): they stay
+        # small however many tasks are completed, and each lookup is a seek.
+        Index("ix_human_task_open_group", "candidate_group", "candidate_unit",
+              sqlite_where=text(_CLAIMABLE_BY_GROUP), postgresql_where=text(_CLAIMABLE_BY_GROUP)),
+        Index("ix_human_task_open_user", "candidate_user",
+              sqlite_where=text(_CLAIMABLE), postgresql_where=text(_CLAIMABLE)),
+        Index("ix_human_task_open_assignee", "assignee",
+              sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
         Index("ix_human_task_item", "item_key", "status"),
     )
 

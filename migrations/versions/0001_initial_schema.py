@@ -140,9 +140,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_human_task_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_human_task_item', ['item_key', 'status'], unique=False)
-        batch_op.create_index('ix_human_task_open_assignee', ['status', 'assignee'], unique=False)
-        batch_op.create_index('ix_human_task_open_group', ['status', 'candidate_group', 'candidate_unit'], unique=False)
-        batch_op.create_index('ix_human_task_open_user', ['status', 'candidate_user'], unique=False)
+        for name, columns, where in (
+            ("ix_human_task_open_assignee", ["assignee"], "status = 'open'"),
+            ("ix_human_task_open_group", ["candidate_group", "candidate_unit"],
+             "status = 'open' AND assignee IS NULL AND candidate_user IS NULL"),
+            ("ix_human_task_open_user", ["candidate_user"], "status = 'open' AND assignee IS NULL"),
+        ):
+            batch_op.create_index(name, columns, unique=False, sqlite_where=sa.text(where),
+                                  postgresql_where=sa.text(where))
 
     op.create_table('part',
     sa.Column('id', sa.Integer(), nullable=False),
