@@ -29,3 +29,12 @@ class ConflictError(EngineError):
 
 class WorkflowFailure(EngineError):
     """The diagram failed while running (a script or condition raised)."""
+
+
+def failure_message(bpmn_id: str | None, exc: BaseException, what: str = "") -> str:
+    """One line saying which element failed and why."""
+    where = f"'{bpmn_id}'" if bpmn_id else "the process"
+    if what:
+        where = f"{what} of {where}"
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return f"{where} failed: {message}"

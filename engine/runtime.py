@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,22 +29,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import spiff_compat
 from .actor import Actor
 from .audit import record
-from .clock import Clock, running_on, system_clock
-from .compaction import compact
+from .clock import Clock, current_time, running_on, system_clock
 from .deploy import DeployResult, deploy, deploy_path
-from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
+from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure, failure_message
 from .inbox import candidate_condition
+from .instance_store import Events, InstanceStore, Live, properties_of
 from .models import (
     HumanTask,
     InstanceStatus,
     ProcessDefinition,
-    ProcessEvent,
     ProcessInstance,
     TaskStatus,
     Timer,
     task_is_claimable_by,
 )
-from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY
+from .properties import EVENT
 from .sandbox import ScriptError
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
@@ -59,17 +54,6 @@ MAX_ROUNDS = 1000
 # Timers that failed this often wait for an administrator instead of retrying on every tick.
 MAX_TIMER_ATTEMPTS = 5
 
-Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
-
-
-@dataclass
-class _Live:
-    """A workflow kept deserialised between steps, with the rows its last save wrote."""
-
-    version: str
-    workflow: BpmnWorkflow | None
-    open_tasks: set[str]
-    timers: dict[str, datetime]
 
 
 class WorkflowEngine:
@@ -79,15 +63,9 @@ class WorkflowEngine:
         """``cache_size`` workflows stay deserialised between steps (0: always load from the database)."""
         spiff_compat.apply()
         self.clock = clock
-        self.cache_size = cache_size
-        self._live: OrderedDict[int, _Live] = OrderedDict()
-        self._live_lock = threading.Lock()
         self.serializer = StateSerializer()
-        self.script_engine = SandboxScriptEngine(clock=self._run_clock)
-        self._specs: dict[int, Specs] = {}
-        self._process_keys: dict[int, str] = {}
-        self._specs_lock = threading.Lock()
-        self._active_clock: Clock = clock
+        self.script_engine = SandboxScriptEngine(clock=current_time)
+        self.store = InstanceStore(self.serializer, self.script_engine, cache_size)
 
     # -- deployment --------------------------------------------------------
 
@@ -127,11 +105,11 @@ class WorkflowEngine:
         now = self.clock()
         payload = _checked_data(data)
         with self._running(now):
-            spec, subs = self._specs_for(definition)
+            spec, subs = self.store.specs_for(definition)
             workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.set_data(**payload)
-            events: list[tuple[Task, dict[str, Any]]] = []
+            events: Events = []
             self._advance(workflow, events)
             instance = ProcessInstance(
                 definition=definition,
@@ -141,7 +119,7 @@ class WorkflowEngine:
                 created_at=now,
                 updated_at=now,
             )
-            self._save(session, instance, workflow, events, now, _Live("", None, set(), {}))
+            self.store.save(session, instance, workflow, events, now, Live("", None, set(), {}))
         record(session, at=now, actor=actor.key, action="start", instance_id=instance.id,
                bpmn_id=process_key, detail={"version": definition.version, "business_key": business_key})
         session.flush()
@@ -152,7 +130,7 @@ class WorkflowEngine:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")
-        return self._deserialise(instance)
+        return self.store.deserialise(instance)
 
     # -- human tasks -------------------------------------------------------
 
@@ -227,7 +205,7 @@ class WorkflowEngine:
             self._check_open(task)
             self._check_claimant(task, actor)
             with self._running(now):
-                workflow, known = self._load(instance)
+                workflow, known = self.store.load(instance)
                 if known is not None:
                     known.open_tasks.discard(task.task_guid)  # completed below, not cancelled
                 try:
@@ -237,17 +215,17 @@ class WorkflowEngine:
                 if spiff_task is None or spiff_task.state != TaskState.READY:
                     raise TaskStateError(f"task {task_id} is stale: the process has moved on; reload")
                 spiff_task.set_data(**payload)
-                events: list[tuple[Task, dict[str, Any]]] = []
+                events: Events = []
                 try:
                     spiff_task.run()
                 except (SpiffWorkflowException, ScriptError) as exc:
-                    raise WorkflowFailure(_failure(task.bpmn_id, exc)) from None
+                    raise WorkflowFailure(failure_message(task.bpmn_id, exc)) from None
                 self._advance(workflow, events)
                 task.status = TaskStatus.COMPLETED
                 task.completed_at = now
                 task.completed_by = actor.key
                 task.data = payload
-                self._save(session, instance, workflow, events, now, known)
+                self.store.save(session, instance, workflow, events, now, known)
             record(session, at=now, actor=actor.key, action="complete", instance_id=instance.id,
                    task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
             session.flush()
@@ -279,7 +257,7 @@ class WorkflowEngine:
             if instance.status != InstanceStatus.RUNNING:
                 raise TaskStateError(f"instance {instance_id} is {instance.status.value}: nothing to amend")
             with self._running(now):
-                workflow, known = self._load(instance)
+                workflow, known = self.store.load(instance)
                 changed = 0
                 for task in list(all_tasks(workflow)):
                     if not change(task.data):
@@ -287,24 +265,14 @@ class WorkflowEngine:
                     changed += 1
                     if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
                         task.internal_data.pop("event_value", None)
-                events: list[tuple[Task, dict[str, Any]]] = []
+                events: Events = []
                 self._advance(workflow, events)
-                self._save(session, instance, workflow, events, now, known)
-                self._refresh_open_rows(session, instance, workflow)
+                self.store.save(session, instance, workflow, events, now, known)
+                self.store.refresh_open_rows(session, instance, workflow)
             record(session, at=now, actor=actor.key, action="amend", instance_id=instance_id,
                    detail={"reason": reason, "tasks": changed})
             session.flush()
         return changed
-
-    def _refresh_open_rows(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-        rows = session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
-        ).all()
-        for row in rows:
-            task = workflow.get_task_from_id(UUID(row.task_guid))
-            fresh = self._human_task(instance, task, row.created_at)
-            row.candidate_unit, row.candidate_user = fresh.candidate_unit, fresh.candidate_user
-            row.item_key, row.due_at = fresh.item_key, fresh.due_at
 
     # -- timers ------------------------------------------------------------
 
@@ -349,14 +317,14 @@ class WorkflowEngine:
             ).all()
             # SpiffWorkflow fires a timer strictly after its due time; "due at now" must fire now.
             with self._running(now + timedelta(microseconds=1)):
-                workflow, known = self._load(instance)
-                events: list[tuple[Task, dict[str, Any]]] = []
+                workflow, known = self.store.load(instance)
+                events: Events = []
                 # A cycle timer fires once per refresh; catch up on every period that has passed.
                 for _ in range(MAX_ROUNDS):
                     self._advance(workflow, events)
                     if not any(when <= now for _, when in waiting_timers(workflow)):
                         break
-                self._save(session, instance, workflow, events, now, known)
+                self.store.save(session, instance, workflow, events, now, known)
             record(session, at=now, actor="system", action="timer", instance_id=instance_id,
                    detail={"timers": sorted(set(due))})
             session.flush()
@@ -371,61 +339,6 @@ class WorkflowEngine:
 
         with running_on(clock):
             yield
-
-    def _run_clock(self) -> datetime:
-        from .clock import current_time
-
-        return current_time()
-
-    def _process_key(self, instance: ProcessInstance) -> str:
-        key = self._process_keys.get(instance.definition_id)
-        if key is None:
-            key = self._process_keys[instance.definition_id] = instance.definition.process_key
-        return key
-
-    def _specs_for(self, definition: ProcessDefinition) -> Specs:
-        return self._specs_by_id(definition.id, lambda: definition.specs)
-
-    def _specs_by_id(self, definition_id: int, stored: Callable[[], dict[str, Any]]) -> Specs:
-        with self._specs_lock:
-            specs = self._specs.get(definition_id)
-            if specs is None:
-                specs = self.serializer.specs_from_dict(stored())
-                self._specs[definition_id] = specs
-            return specs
-
-    def _load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, _Live | None]:
-        """The instance's workflow: the in-memory copy if it is the stored version, else deserialised."""
-        with self._live_lock:
-            cached = self._live.pop(instance.id, None)
-        if cached is not None and cached.version == instance.version and cached.workflow is not None:
-            # The rows this engine wrote with that version are still the rows in the database.
-            return cached.workflow, cached
-        return self._deserialise(instance), None
-
-    def _remember(self, instance: ProcessInstance, live: _Live) -> None:
-        if self.cache_size <= 0:
-            return
-        with self._live_lock:
-            self._live[instance.id] = live
-            while len(self._live) > self.cache_size:
-                self._live.popitem(last=False)
-
-    @staticmethod
-    def _read_rows(session: Session, instance_id: int) -> _Live:
-        open_tasks = set(session.scalars(
-            select(HumanTask.task_guid).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
-        ))
-        timers = dict(session.execute(
-            select(Timer.task_guid, Timer.due_at).where(Timer.instance_id == instance_id)
-        ).tuples().all())
-        return _Live("", None, open_tasks, timers)
-
-    def _deserialise(self, instance: ProcessInstance) -> BpmnWorkflow:
-        spec, subs = self._specs_by_id(instance.definition_id, lambda: instance.definition.specs)
-        workflow = self.serializer.load_state(instance.state, spec, subs)
-        workflow.script_engine = self.script_engine
-        return workflow
 
     @overload
     def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance: ...
@@ -471,9 +384,9 @@ class WorkflowEngine:
         if task.assignee != actor.key:
             raise NotAllowed(f"task {task.id} is claimed by {task.assignee}, not {actor.key}")
 
-    def _advance(self, workflow: BpmnWorkflow, events: list[tuple[Task, dict[str, Any]]]) -> None:
+    def _advance(self, workflow: BpmnWorkflow, events: Events) -> None:
         def completed(task: Task) -> None:
-            properties = _properties(task)
+            properties = properties_of(task)
             if EVENT in properties:
                 events.append((task, properties))
 
@@ -485,117 +398,8 @@ class WorkflowEngine:
                     return
         except (SpiffWorkflowException, ScriptError) as exc:
             task = getattr(exc, "task", None)
-            raise WorkflowFailure(_failure(task.task_spec.bpmn_id if task else None, exc)) from None
+            raise WorkflowFailure(failure_message(task.task_spec.bpmn_id if task else None, exc)) from None
         raise WorkflowFailure("the process loops without waiting for anyone; check its gateways")
-
-    def _save(
-        self,
-        session: Session,
-        instance: ProcessInstance,
-        workflow: BpmnWorkflow,
-        events: list[tuple[Task, dict[str, Any]]],
-        now: datetime,
-        known: _Live | None,
-    ) -> None:
-        compact(workflow)
-        instance.state = self.serializer.dump_state(workflow)
-        instance.updated_at = now
-        if instance.id is None:  # a new instance is inserted with its first state
-            session.add(instance)
-            session.flush()
-        if workflow.is_completed():
-            instance.status = InstanceStatus.COMPLETED
-            instance.completed_at = now
-        known = known or self._read_rows(session, instance.id)
-        open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
-        timers = self._sync_timers(session, instance, workflow, known.timers)
-        for task, properties in events:
-            session.add(ProcessEvent(
-                instance_id=instance.id,
-                name=properties[EVENT],
-                bpmn_id=task.task_spec.bpmn_id,
-                item_key=self._property(task, properties, ITEM_KEY),
-                candidate_user=self._property(task, properties, CANDIDATE_USER),
-                at=now,
-            ))
-        session.flush()
-        self._remember(instance, _Live(instance.version, workflow, open_tasks, timers))
-
-    def _sync_tasks(
-        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str], now: datetime
-    ) -> set[str]:
-        """Open a row for every newly ready user task and cancel rows whose task went away."""
-        ready = {str(t.id): t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual}
-        gone = known - ready.keys()
-        if gone:
-            session.flush()  # a row completed in this unit of work must be written before the bulk update
-            session.execute(
-                update(HumanTask)
-                .where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
-                       HumanTask.status == TaskStatus.OPEN)
-                .values(status=TaskStatus.CANCELLED, completed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        for guid in ready.keys() - known:
-            session.add(self._human_task(instance, ready[guid], now))
-        return set(ready)
-
-    def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> HumanTask:
-        spec = task.task_spec
-        properties = _properties(task)
-        due = self._property(task, properties, DUE)
-        return HumanTask(
-            instance_id=instance.id,
-            task_guid=str(task.id),
-            process_key=self._process_key(instance),
-            bpmn_id=spec.bpmn_id,
-            name=spec.bpmn_name or spec.bpmn_id,
-            lane=spec.lane,
-            candidate_group=properties.get(CANDIDATE_GROUP) or spec.lane,
-            candidate_unit=self._property(task, properties, CANDIDATE_UNIT),
-            candidate_user=self._property(task, properties, CANDIDATE_USER),
-            item_key=self._property(task, properties, ITEM_KEY),
-            form_key=properties.get(FORM),
-            business_key=instance.business_key,
-            due_at=_parse_when(due) if due else None,
-            status=TaskStatus.OPEN,
-            created_at=now,
-        )
-
-    def _sync_timers(
-        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: dict[str, datetime]
-    ) -> dict[str, datetime]:
-        """Make the timer rows match the workflow's waiting timers."""
-        current = {str(task.id): (task, when) for task, when in waiting_timers(workflow)}
-        gone = known.keys() - current.keys()
-        if gone:
-            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
-        for guid, (task, when) in current.items():
-            if guid not in known:
-                session.add(Timer(instance_id=instance.id, task_guid=guid, bpmn_id=task.task_spec.bpmn_id,
-                                  due_at=when, attempts=0))
-            elif known[guid] != when:
-                session.execute(
-                    update(Timer).where(Timer.instance_id == instance.id, Timer.task_guid == guid)
-                    .values(due_at=when, attempts=0, last_error=None)
-                )
-        return {guid: when for guid, (_task, when) in current.items()}
-
-    def _property(self, task: Task, properties: Mapping[str, str], name: str) -> str | None:
-        expression = properties.get(name)
-        if not expression:
-            return None
-        try:
-            value = self.script_engine.evaluate(task, expression)
-        except (SpiffWorkflowException, ScriptError) as exc:
-            raise WorkflowFailure(_failure(task.task_spec.bpmn_id, exc, f"property '{name}'")) from None
-        return None if value is None else str(value)
-
-
-def _properties(task: Task) -> dict[str, str]:
-    extensions = getattr(task.task_spec, "extensions", None) or {}
-    return extensions.get("properties", {}) or {}
-
 
 def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
@@ -607,20 +411,6 @@ def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
         return json.loads(json.dumps(dict(data)))
     except (TypeError, ValueError):
         raise TaskStateError("task data must contain only text, numbers, booleans, lists and objects") from None
-
-
-def _parse_when(value: str) -> datetime:
-    from .timers import parse_instant
-
-    return parse_instant(value)
-
-
-def _failure(bpmn_id: str | None, exc: BaseException, what: str = "") -> str:
-    where = f"'{bpmn_id}'" if bpmn_id else "the process"
-    if what:
-        where = f"{what} of {where}"
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return f"{where} failed: {message}"
 
 
 @contextlib.contextmanager

@@ -36,4 +36,4 @@ def test_state_matches_spiffworkflow_and_survives_a_round_trip(session, wf_engin
 
 
 def workflow_specs(engine, instance):
-    return engine._specs_for(instance.definition)
+    return engine.store.specs_for(instance.definition)

@@ -1,0 +1,231 @@
+"""Where instances live between steps: loading, saving, and the rows kept in step.
+
+The store turns a workflow into stored state and back, keeps recently used
+workflows deserialised (keyed by the random version token of their stored
+state, so a stale copy is never used), and after every run rewrites the
+``human_task``, ``timer`` and ``process_event`` rows from the workflow.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from .compaction import compact
+from .errors import WorkflowFailure, failure_message
+from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
+from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY
+from .sandbox import ScriptError
+from .script_env import SandboxScriptEngine
+from .serialization import StateSerializer
+from .timers import all_tasks, parse_instant, waiting_timers
+
+Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+Events = list[tuple[Task, dict[str, str]]]
+
+
+@dataclass
+class Live:
+    """A workflow kept deserialised between steps, with the rows its last save wrote."""
+
+    version: str
+    workflow: BpmnWorkflow | None
+    open_tasks: set[str]
+    timers: dict[str, datetime]
+
+
+class InstanceStore:
+    """Loads and saves instances for one engine; thread-safe."""
+
+    def __init__(self, serializer: StateSerializer, script_engine: SandboxScriptEngine, cache_size: int) -> None:
+        self.serializer = serializer
+        self.script_engine = script_engine
+        self.cache_size = cache_size
+        self._live: OrderedDict[int, Live] = OrderedDict()
+        self._live_lock = threading.Lock()
+        self._specs: dict[int, Specs] = {}
+        self._process_keys: dict[int, str] = {}
+        self._specs_lock = threading.Lock()
+
+    def _process_key(self, instance: ProcessInstance) -> str:
+        key = self._process_keys.get(instance.definition_id)
+        if key is None:
+            key = self._process_keys[instance.definition_id] = instance.definition.process_key
+        return key
+
+    def specs_for(self, definition: ProcessDefinition) -> Specs:
+        """A version's spec objects, rebuilt once per process and cached."""
+        return self._specs_by_id(definition.id, lambda: definition.specs)
+
+    def _specs_by_id(self, definition_id: int, stored: Callable[[], dict[str, Any]]) -> Specs:
+        with self._specs_lock:
+            specs = self._specs.get(definition_id)
+            if specs is None:
+                specs = self.serializer.specs_from_dict(stored())
+                self._specs[definition_id] = specs
+            return specs
+
+    def load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, Live | None]:
+        """The instance's workflow: the in-memory copy if it is the stored version, else deserialised."""
+        with self._live_lock:
+            cached = self._live.pop(instance.id, None)
+        if cached is not None and cached.version == instance.version and cached.workflow is not None:
+            # The rows this engine wrote with that version are still the rows in the database.
+            return cached.workflow, cached
+        return self.deserialise(instance), None
+
+    def _remember(self, instance: ProcessInstance, live: Live) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._live_lock:
+            self._live[instance.id] = live
+            while len(self._live) > self.cache_size:
+                self._live.popitem(last=False)
+
+    @staticmethod
+    def _read_rows(session: Session, instance_id: int) -> Live:
+        open_tasks = set(session.scalars(
+            select(HumanTask.task_guid).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
+        ))
+        timers = dict(session.execute(
+            select(Timer.task_guid, Timer.due_at).where(Timer.instance_id == instance_id)
+        ).tuples().all())
+        return Live("", None, open_tasks, timers)
+
+    def deserialise(self, instance: ProcessInstance) -> BpmnWorkflow:
+        spec, subs = self._specs_by_id(instance.definition_id, lambda: instance.definition.specs)
+        workflow = self.serializer.load_state(instance.state, spec, subs)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def save(
+        self,
+        session: Session,
+        instance: ProcessInstance,
+        workflow: BpmnWorkflow,
+        events: Events,
+        now: datetime,
+        known: Live | None,
+    ) -> None:
+        compact(workflow)
+        instance.state = self.serializer.dump_state(workflow)
+        instance.updated_at = now
+        if instance.id is None:  # a new instance is inserted with its first state
+            session.add(instance)
+            session.flush()
+        if workflow.is_completed():
+            instance.status = InstanceStatus.COMPLETED
+            instance.completed_at = now
+        known = known or self._read_rows(session, instance.id)
+        open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
+        timers = self._sync_timers(session, instance, workflow, known.timers)
+        for task, properties in events:
+            session.add(ProcessEvent(
+                instance_id=instance.id,
+                name=properties[EVENT],
+                bpmn_id=task.task_spec.bpmn_id,
+                item_key=self._property(task, properties, ITEM_KEY),
+                candidate_user=self._property(task, properties, CANDIDATE_USER),
+                at=now,
+            ))
+        session.flush()
+        self._remember(instance, Live(instance.version, workflow, open_tasks, timers))
+
+    def _sync_tasks(
+        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str], now: datetime
+    ) -> set[str]:
+        """Open a row for every newly ready user task and cancel rows whose task went away."""
+        ready = {str(t.id): t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual}
+        gone = known - ready.keys()
+        if gone:
+            session.flush()  # a row completed in this unit of work must be written before the bulk update
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
+                       HumanTask.status == TaskStatus.OPEN)
+                .values(status=TaskStatus.CANCELLED, completed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        for guid in ready.keys() - known:
+            session.add(self._human_task(instance, ready[guid], now))
+        return set(ready)
+
+    def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> HumanTask:
+        spec = task.task_spec
+        properties = properties_of(task)
+        due = self._property(task, properties, DUE)
+        return HumanTask(
+            instance_id=instance.id,
+            task_guid=str(task.id),
+            process_key=self._process_key(instance),
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane,
+            candidate_group=properties.get(CANDIDATE_GROUP) or spec.lane,
+            candidate_unit=self._property(task, properties, CANDIDATE_UNIT),
+            candidate_user=self._property(task, properties, CANDIDATE_USER),
+            item_key=self._property(task, properties, ITEM_KEY),
+            form_key=properties.get(FORM),
+            business_key=instance.business_key,
+            due_at=parse_instant(due) if due else None,
+            status=TaskStatus.OPEN,
+            created_at=now,
+        )
+
+    def _sync_timers(
+        self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: dict[str, datetime]
+    ) -> dict[str, datetime]:
+        """Make the timer rows match the workflow's waiting timers."""
+        current = {str(task.id): (task, when) for task, when in waiting_timers(workflow)}
+        gone = known.keys() - current.keys()
+        if gone:
+            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
+        for guid, (task, when) in current.items():
+            if guid not in known:
+                session.add(Timer(instance_id=instance.id, task_guid=guid, bpmn_id=task.task_spec.bpmn_id,
+                                  due_at=when, attempts=0))
+            elif known[guid] != when:
+                session.execute(
+                    update(Timer).where(Timer.instance_id == instance.id, Timer.task_guid == guid)
+                    .values(due_at=when, attempts=0, last_error=None)
+                )
+        return {guid: when for guid, (_task, when) in current.items()}
+
+    def _property(self, task: Task, properties: Mapping[str, str], name: str) -> str | None:
+        expression = properties.get(name)
+        if not expression:
+            return None
+        try:
+            value = self.script_engine.evaluate(task, expression)
+        except (SpiffWorkflowException, ScriptError) as exc:
+            raise WorkflowFailure(failure_message(task.task_spec.bpmn_id, exc, f"property '{name}'")) from None
+        return None if value is None else str(value)
+
+
+    def refresh_open_rows(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        rows = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
+        ).all()
+        for row in rows:
+            task = workflow.get_task_from_id(UUID(row.task_guid))
+            fresh = self._human_task(instance, task, row.created_at)
+            row.candidate_unit, row.candidate_user = fresh.candidate_unit, fresh.candidate_user
+            row.item_key, row.due_at = fresh.item_key, fresh.due_at
+
+
+def properties_of(task: Task) -> dict[str, str]:
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    return extensions.get("properties", {}) or {}
