@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
@@ -20,11 +21,9 @@ def record(
     task_id: int | None = None,
     bpmn_id: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one audit entry (flushed with the unit of work, never updated)."""
-    entry = AuditEntry(
-        at=at, actor=actor, action=action, instance_id=instance_id, task_id=task_id, bpmn_id=bpmn_id,
-        detail=detail,
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Append one audit entry in the unit of work's transaction (never updated, never deleted)."""
+    session.execute(insert(AuditEntry), [{
+        "at": at, "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
+        "bpmn_id": bpmn_id, "detail": detail,
+    }])

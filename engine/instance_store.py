@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .compaction import compact
@@ -132,15 +132,18 @@ class InstanceStore:
         known = known or self._read_rows(session, instance.id)
         open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
         timers = self._sync_timers(session, instance, workflow, known.timers)
-        for task, properties in events:
-            session.add(ProcessEvent(
-                instance_id=instance.id,
-                name=properties[EVENT],
-                bpmn_id=task.task_spec.bpmn_id,
-                item_key=self._property(task, properties, ITEM_KEY),
-                candidate_user=self._property(task, properties, CANDIDATE_USER),
-                at=now,
-            ))
+        if events:
+            session.execute(insert(ProcessEvent), [
+                {
+                    "instance_id": instance.id,
+                    "name": properties[EVENT],
+                    "bpmn_id": task.task_spec.bpmn_id,
+                    "item_key": self._property(task, properties, ITEM_KEY),
+                    "candidate_user": self._property(task, properties, CANDIDATE_USER),
+                    "at": now,
+                }
+                for task, properties in events
+            ])
         session.flush()
         self._remember(instance, Live(instance.version, workflow, open_tasks, timers))
 
@@ -159,31 +162,34 @@ class InstanceStore:
                 .values(status=TaskStatus.CANCELLED, completed_at=now)
                 .execution_options(synchronize_session=False)
             )
-        for guid in ready.keys() - known:
-            session.add(self._human_task(instance, ready[guid], now))
+        new = [self._human_task(instance, ready[guid], now) for guid in ready.keys() - known]
+        if new:
+            # Bulk inserts: rows, not objects; nobody in this unit of work needs them as objects.
+            session.execute(insert(HumanTask), new)
         return set(ready)
 
-    def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> HumanTask:
+    def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> dict[str, Any]:
+        """The ``human_task`` row for a ready user task, its properties evaluated on its data."""
         spec = task.task_spec
         properties = properties_of(task)
         due = self._property(task, properties, DUE)
-        return HumanTask(
-            instance_id=instance.id,
-            task_guid=str(task.id),
-            process_key=self._process_key(instance),
-            bpmn_id=spec.bpmn_id,
-            name=spec.bpmn_name or spec.bpmn_id,
-            lane=spec.lane,
-            candidate_group=properties.get(CANDIDATE_GROUP) or spec.lane,
-            candidate_unit=self._property(task, properties, CANDIDATE_UNIT),
-            candidate_user=self._property(task, properties, CANDIDATE_USER),
-            item_key=self._property(task, properties, ITEM_KEY),
-            form_key=properties.get(FORM),
-            business_key=instance.business_key,
-            due_at=parse_instant(due) if due else None,
-            status=TaskStatus.OPEN,
-            created_at=now,
-        )
+        return {
+            "instance_id": instance.id,
+            "task_guid": str(task.id),
+            "process_key": self._process_key(instance),
+            "bpmn_id": spec.bpmn_id,
+            "name": spec.bpmn_name or spec.bpmn_id,
+            "lane": spec.lane,
+            "candidate_group": properties.get(CANDIDATE_GROUP) or spec.lane,
+            "candidate_unit": self._property(task, properties, CANDIDATE_UNIT),
+            "candidate_user": self._property(task, properties, CANDIDATE_USER),
+            "item_key": self._property(task, properties, ITEM_KEY),
+            "form_key": properties.get(FORM),
+            "business_key": instance.business_key,
+            "due_at": parse_instant(due) if due else None,
+            "status": TaskStatus.OPEN,
+            "created_at": now,
+        }
 
     def _sync_timers(
         self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: dict[str, datetime]
@@ -193,11 +199,15 @@ class InstanceStore:
         gone = known.keys() - current.keys()
         if gone:
             session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
-        for guid, (task, when) in current.items():
-            if guid not in known:
-                session.add(Timer(instance_id=instance.id, task_guid=guid, bpmn_id=task.task_spec.bpmn_id,
-                                  due_at=when, attempts=0))
-            elif known[guid] != when:
+        new = [
+            {"instance_id": instance.id, "task_guid": guid, "bpmn_id": task.task_spec.bpmn_id, "due_at": when,
+             "attempts": 0}
+            for guid, (task, when) in current.items() if guid not in known
+        ]
+        if new:
+            session.execute(insert(Timer), new)
+        for guid, (_task, when) in current.items():
+            if guid in known and known[guid] != when:
                 session.execute(
                     update(Timer).where(Timer.instance_id == instance.id, Timer.task_guid == guid)
                     .values(due_at=when, attempts=0, last_error=None)
@@ -222,8 +232,8 @@ class InstanceStore:
         for row in rows:
             task = workflow.get_task_from_id(UUID(row.task_guid))
             fresh = self._human_task(instance, task, row.created_at)
-            row.candidate_unit, row.candidate_user = fresh.candidate_unit, fresh.candidate_user
-            row.item_key, row.due_at = fresh.item_key, fresh.due_at
+            row.candidate_unit, row.candidate_user = fresh["candidate_unit"], fresh["candidate_user"]
+            row.item_key, row.due_at = fresh["item_key"], fresh["due_at"]
 
 
 def properties_of(task: Task) -> dict[str, str]:
