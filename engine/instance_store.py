@@ -160,7 +160,8 @@ class InstanceStore:
                 .where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
                        HumanTask.status == TaskStatus.OPEN)
                 .values(status=TaskStatus.CANCELLED, completed_at=now)
-                .execution_options(synchronize_session=False)
+                # Rows already loaded in this session show the cancellation too.
+                .execution_options(synchronize_session="evaluate")
             )
         new = [self._human_task(instance, ready[guid], now) for guid in ready.keys() - known]
         if new:

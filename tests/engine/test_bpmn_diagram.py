@@ -183,7 +183,8 @@ def test_top_level_nodes_lie_in_their_lane(process, plane):
 
 def test_subprocess_children_lie_inside_the_subprocess(process, plane):
     subprocesses = [n for n in _all_flow_nodes(process) if _local(n) == "subProcess"]
-    assert {s.get("id") for s in subprocesses} == {"SubProcess_measures", "SubProcess_measure_work"}
+    assert {s.get("id") for s in subprocesses} == {
+        "SubProcess_measures", "SubProcess_measure_work", "SubProcess_long_term"}
     for sub in subprocesses:
         outer = _bounds(plane, sub.get("id"))
         children = _flow_nodes(sub)

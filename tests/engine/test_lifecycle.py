@@ -136,10 +136,14 @@ def test_long_term_problem_reports_periodically_until_closed(session, wf_engine,
     clock.advance(days=62)
     wf_engine.fire_due_timers(session, clock())
     assert len(open_tasks(session, instance.id, "Task_periodic_report")) == 2
+    owed = open_tasks(session, instance.id, "Task_periodic_report")
     [close] = open_tasks(session, instance.id, "Task_close_long_term")
     work(session, wf_engine, close, SUPERVISOR, close_note="长期坚持，机制已建立")
     assert "problem_closed" in events(session, instance.id)
     assert {t.bpmn_id for t in timers(session, instance.id)} == {"Timer_lookback"}
+    # Closing ends the follow-up: reports still owed leave the officers' inboxes.
+    assert open_tasks(session, instance.id) == []
+    assert len(owed) == 2 and {t.status for t in owed} == {TaskStatus.CANCELLED}  # loaded rows show it too
 
 
 def test_lookback_rebound_reopens_rectification(session, wf_engine, clock):
