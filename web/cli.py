@@ -10,13 +10,13 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import EngineError, FixedClock, WorkflowEngine
+from engine import Actor, EngineError, FixedClock, WorkflowEngine
 from engine.db import make_engine, make_session_factory
 from workflows import tasks as task_service
 from workflows.demo import DEMO_PASSWORD, create_demo_plan
@@ -61,7 +61,7 @@ class Context:
             session.close()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -74,29 +74,26 @@ def _errors() -> Iterator[None]:
 
 
 @click.group()
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """Rectiflow 整改通: BPMN workflow for inspection rectification (巡察整改)."""
-    ctx.obj = None
 
 
-def _context(ctx: click.Context, now: datetime | None = None) -> Context:
+def _context(now: datetime | None = None) -> Context:
     return Context(database_url(), now)
 
 
-def _actor(session: Session, login: str):  # type: ignore[no-untyped-def]
+def _actor(session: Session, login: str) -> Actor:
     person = person_by_login(session, login)
     if person is None or not person.active:
         _fail(f"no active person with login '{login}'")
-    return actor_for(person)  # type: ignore[arg-type]
+    return actor_for(person)
 
 
 @main.command("init-db")
-@click.pass_context
-def init_db(ctx: click.Context) -> None:
+def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     with _errors():
-        context = _context(ctx)
+        context = _context()
         upgrade(context.db_engine)
     click.echo(f"database ready: {context.db_engine.url.render_as_string(hide_password=True)}")
 
@@ -104,10 +101,9 @@ def init_db(ctx: click.Context) -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--user", "login", default="admin", show_default=True, help="who deploys (for the audit log)")
-@click.pass_context
-def deploy(ctx: click.Context, files: tuple[Path, ...], login: str) -> None:
+def deploy(files: tuple[Path, ...], login: str) -> None:
     """Deploy BPMN files (default: every diagram in bpmn/) as new versions when changed."""
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         if not files:
             lines = deploy_bundled(session, context.workflow_engine, actor=login)
@@ -123,10 +119,9 @@ def deploy(ctx: click.Context, files: tuple[Path, ...], login: str) -> None:
 
 
 @main.command()
-@click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo() -> None:
     """Set up the schema, deploy the diagrams and load the demo organisation and plan."""
-    context = _context(ctx)
+    context = _context()
     with _errors():
         upgrade(context.db_engine)
         with context.unit_of_work() as session:
@@ -147,10 +142,9 @@ def demo(ctx: click.Context) -> None:
 @main.command()
 @click.option("--user", "login", required=True, help="login of the person whose inbox to show")
 @click.option("--mine", is_flag=True, help="only tasks the person has claimed")
-@click.pass_context
-def tasks(ctx: click.Context, login: str, mine: bool) -> None:
+def tasks(login: str, mine: bool) -> None:
     """List a person's open tasks (claimed and claimable)."""
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         actor = _actor(session, login)
         rows = task_service.inbox(session, actor, include_claimable=not mine)
@@ -162,10 +156,9 @@ def tasks(ctx: click.Context, login: str, mine: bool) -> None:
 @main.command()
 @click.argument("task_id", type=int)
 @click.option("--user", "login", required=True)
-@click.pass_context
-def claim(ctx: click.Context, task_id: int, login: str) -> None:
+def claim(task_id: int, login: str) -> None:
     """Claim a task."""
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         task = task_service.claim(session, context.workflow_engine, task_id, _actor(session, login))
         message = f"task {task.id} ({task.name}) claimed by {task.assignee}"
@@ -175,10 +168,9 @@ def claim(ctx: click.Context, task_id: int, login: str) -> None:
 @main.command()
 @click.argument("task_id", type=int)
 @click.option("--user", "login", required=True)
-@click.pass_context
-def unclaim(ctx: click.Context, task_id: int, login: str) -> None:
+def unclaim(task_id: int, login: str) -> None:
     """Release a claimed task."""
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         task = task_service.unclaim(session, context.workflow_engine, task_id, _actor(session, login))
         message = f"task {task.id} ({task.name}) released"
@@ -189,8 +181,7 @@ def unclaim(ctx: click.Context, task_id: int, login: str) -> None:
 @click.argument("task_id", type=int)
 @click.option("--user", "login", required=True)
 @click.option("--data", "data_text", default="{}", help='form data as JSON, e.g. \'{"progress": "..."}\'')
-@click.pass_context
-def complete(ctx: click.Context, task_id: int, login: str, data_text: str) -> None:
+def complete(task_id: int, login: str, data_text: str) -> None:
     """Complete a claimed task with its form data."""
     try:
         data: Any = json.loads(data_text)
@@ -198,7 +189,7 @@ def complete(ctx: click.Context, task_id: int, login: str, data_text: str) -> No
         _fail(f"--data is not valid JSON: {exc.msg} (column {exc.colno})")
     if not isinstance(data, dict):
         _fail("--data must be a JSON object")
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         task = task_service.complete(session, context.workflow_engine, task_id, _actor(session, login), data)
         message = f"task {task.id} ({task.name}) completed"
@@ -207,11 +198,10 @@ def complete(ctx: click.Context, task_id: int, login: str, data_text: str) -> No
 
 @main.command()
 @click.option("--now", "now_text", help="pretend it is this time (ISO 8601; default: the real time)")
-@click.pass_context
-def tick(ctx: click.Context, now_text: str | None) -> None:
+def tick(now_text: str | None) -> None:
     """Fire every timer that is due."""
     now = _parse_now(now_text) if now_text else None
-    context = _context(ctx, now)
+    context = _context(now)
     with _errors(), context.unit_of_work() as session:
         advanced = context.workflow_engine.fire_due_timers(session, now)
     click.echo(f"timers fired in {len(advanced)} instance(s)" + (f": {advanced}" if advanced else ""))
@@ -219,10 +209,9 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
 
 @main.command()
 @click.option("--round", "round_id", type=int, help="round id (default: the newest)")
-@click.pass_context
-def ledger(ctx: click.Context, round_id: int | None) -> None:
+def ledger(round_id: int | None) -> None:
     """Print the ledger (台账): problems and measures with status."""
-    context = _context(ctx)
+    context = _context()
     with _errors(), context.unit_of_work() as session:
         if round_id is None:
             round_ = session.scalar(select(InspectionRound).order_by(InspectionRound.id.desc()).limit(1))
@@ -230,8 +219,8 @@ def ledger(ctx: click.Context, round_id: int | None) -> None:
                 _fail("no inspection round yet: run 'rectiflow demo' or 'rectiflow import-plan'")
         else:
             round_ = get_round(session, round_id)
-        rows = ledger_rows(session, round_)  # type: ignore[arg-type]
-        title = round_.title  # type: ignore[union-attr]
+        rows = ledger_rows(session, round_)
+        title = round_.title
     click.echo(title)
     _table(
         ["序号", "问题", "问题状态", "整改措施", "整改时限", "措施状态"],

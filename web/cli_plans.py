@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -277,15 +276,8 @@ COMMANDS = [
 ]
 
 
-def register(main: click.Group) -> None:
-    """Add the plan commands to ``main``; calling it again changes nothing."""
+def register(group: click.Group) -> None:
+    """Add the plan commands to ``group``; calling it again changes nothing."""
     for command in COMMANDS:
-        if main.commands.get(command.name or "") is not command:
-            main.add_command(command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from web.cli import main as _main
-
-    register(_main)
-    sys.exit(_main())
+        if group.commands.get(command.name or "") is not command:
+            group.add_command(command)
