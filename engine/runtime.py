@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -53,7 +53,6 @@ from .timers import all_tasks, waiting_timers
 MAX_ROUNDS = 1000
 # Timers that failed this often wait for an administrator instead of retrying on every tick.
 MAX_TIMER_ATTEMPTS = 5
-
 
 
 class WorkflowEngine:
@@ -247,7 +246,7 @@ class WorkflowEngine:
         Finished tasks change too: SpiffWorkflow re-inherits a waiting task's data from
         its (finished) parent whenever it refreshes it, so an edit made only below would
         be undone. ``change`` edits one task's data in place and says whether it changed anything.
-        Timers waiting on changed data are re-evaluated (a new deadline moves its timer)
+        Date timers waiting on changed data are re-evaluated (a new deadline moves its timer)
         and open human tasks take their new due date, unit and user. Returns how many
         tasks changed.
         """
@@ -263,7 +262,9 @@ class WorkflowEngine:
                     if not change(task.data):
                         continue
                     changed += 1
-                    if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                    # A date timer re-reads its date from the data; durations and cycles keep the
+                    # schedule they started (a look-back six months after closure stays there).
+                    if isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition):
                         task.internal_data.pop("event_value", None)
                 events: Events = []
                 self._advance(workflow, events)

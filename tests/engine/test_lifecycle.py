@@ -183,3 +183,37 @@ def test_restart_mid_flight_continues_on_a_new_engine(session, clock):
     assert events(session, instance.id)[-1] == "problem_closed"
     stored = session.get(ProcessInstance, instance.id)
     assert '"task_specs"' not in stored.state  # specs live in process_definition only
+
+
+def test_amending_data_moves_a_deadline_but_not_a_look_back(session, wf_engine, clock):
+    from engine import Actor
+
+    deploy_lifecycle(session, wf_engine)
+    instance = start(session, wf_engine, measures=1)
+    later = (clock() + timedelta(days=90)).isoformat()
+
+    def new_deadline(data):
+        measure = data.get("measure")
+        if isinstance(measure, dict) and measure.get("deadline") != later:
+            data["measure"] = dict(measure, deadline=later)
+            return True
+        return False
+
+    wf_engine.amend(session, instance.id, Actor("admin"), new_deadline, reason="延期")
+    [deadline] = timers(session, instance.id)
+    assert deadline.due_at == clock() + timedelta(days=90)
+
+    finish_measures(session, wf_engine, instance.id)
+    [verify] = open_tasks(session, instance.id)
+    work(session, wf_engine, verify, SUPERVISOR, verify_decision="pass", reason=None, new_deadline=None)
+    [lookback] = timers(session, instance.id)
+    due = lookback.due_at
+    clock.advance(days=30)
+
+    def touch(data):
+        data["note"] = "备注"
+        return True
+
+    assert wf_engine.amend(session, instance.id, Actor("admin"), touch, reason="备注") > 0
+    [still] = timers(session, instance.id)
+    assert still.due_at == due
