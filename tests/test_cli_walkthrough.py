@@ -12,8 +12,9 @@ from web.cli import main
 
 
 @pytest.fixture
-def rectiflow(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'walk.db'}")
+def rectiflow(empty_database, monkeypatch):
+    """The CLI on a fresh database, SQLite and PostgreSQL."""
+    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", empty_database.url.render_as_string(hide_password=False))
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True) -> str:

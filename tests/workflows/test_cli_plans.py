@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner, Result
 from docx import Document
 from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import web.cli
 import web.cli_plans
-from engine.db import Base, make_engine, make_session_factory
+from engine.db import make_engine, make_session_factory
 from workflows.plan_parser import parse_file, parse_text
 from workflows.plans import rounds
 
@@ -45,29 +46,27 @@ class Cli:
         return result
 
     def counts(self) -> dict[str, int]:
-        engine = make_engine(self.url)
-        try:
-            with make_session_factory(engine)() as session:
-                return plan_counts(session)
-        finally:
-            engine.dispose()
+        with self.session() as session:
+            return plan_counts(session)
 
     def session(self) -> Session:
-        return make_session_factory(make_engine(self.url))()
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return make_session_factory(self._engine)()
+
+    _engine: Engine | None = None
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
-    """A fresh database file with the schema and the deployed lifecycle."""
+def cli(empty_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    """A fresh database (SQLite and PostgreSQL) with the schema and the deployed lifecycle."""
     monkeypatch.delenv("RECTIFLOW_DATABASE_URL", raising=False)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = Cli(url)
+    runner = Cli(empty_database.url.render_as_string(hide_password=False))
     runner("init-db")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)  # a no-op once the migrations create every table
-    engine.dispose()
     assert "rectification" in runner("deploy").output
     yield runner
+    if runner._engine is not None:
+        runner._engine.dispose()
 
 
 def test_register_is_idempotent() -> None:
