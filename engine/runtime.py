@@ -31,7 +31,7 @@ from .actor import Actor
 from .audit import record
 from .clock import Clock, current_time, running_on, system_clock
 from .deploy import DeployResult, deploy, deploy_path
-from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure, failure_message
+from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure, as_conflict, failure_message
 from .inbox import candidate_condition
 from .instance_store import Events, InstanceStore, Live, properties_of
 from .models import (
@@ -419,10 +419,8 @@ def _conflicts() -> Iterator[None]:
     """Turn lost races into ConflictError, whatever the database reports."""
     try:
         yield
-    except StaleDataError:
-        raise ConflictError("someone else changed this process at the same time; reload and try again") from None
-    except OperationalError as exc:
-        text = str(exc.orig).lower()
-        if "locked" in text or "could not serialize" in text or "deadlock" in text:
-            raise ConflictError("the process is busy with another change; try again") from None
-        raise
+    except (StaleDataError, OperationalError) as exc:
+        conflict = as_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None

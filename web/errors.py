@@ -13,6 +13,8 @@ import logging
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine import (
@@ -24,6 +26,7 @@ from engine import (
     TaskStateError,
     WorkflowFailure,
 )
+from engine.errors import as_conflict
 from workflows.errors import DomainError, NotFoundError, ValidationError
 
 from .i18n import t
@@ -58,6 +61,9 @@ _GENERIC_MESSAGE_KEYS = {
 def init_app(app: Flask) -> None:
     """Register the handlers on ``app``."""
     app.register_error_handler(EngineError, _handle_domain_error)
+    # A lost race can also surface at commit time, after the services ran: still a 409, not a 500.
+    app.register_error_handler(StaleDataError, _handle_database_error)
+    app.register_error_handler(OperationalError, _handle_database_error)
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
@@ -90,6 +96,14 @@ def _handle_domain_error(error: Exception) -> tuple[Response, int]:
             "%s on %s %s: %s", type(error).__name__, request.method, request.path, error, exc_info=error
         )
     return error_response(status, message)
+
+
+def _handle_database_error(error: Exception) -> tuple[Response, int]:
+    conflict = as_conflict(error)
+    if conflict is None:
+        current_app.logger.error("database error on %s %s", request.method, request.path, exc_info=error)
+        return error_response(500, t("error.500"))
+    return error_response(409, str(conflict))
 
 
 def _handle_csrf_error(_error: CSRFError) -> tuple[Response, int]:
