@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The actor recorded for machine-driven work (timers fired by the scheduler).
 SYSTEM = "system"
 
 
@@ -14,8 +15,3 @@ class Actor:
     key: str
     groups: frozenset[str] = field(default_factory=frozenset)
     units: frozenset[str] = field(default_factory=frozenset)
-
-    @classmethod
-    def system(cls) -> Actor:
-        """The scheduler and other machine-driven work."""
-        return cls(SYSTEM)

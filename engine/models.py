@@ -26,7 +26,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class InstanceStatus(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
-    FAILED = "failed"
 
 
 class TaskStatus(enum.StrEnum):
@@ -69,7 +68,6 @@ class ProcessInstance(Base):
     # Deferred: a step whose workflow the engine still holds in memory never reads it back.
     state: Mapped[str] = mapped_column(Text, deferred=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, deferred=True)
-    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

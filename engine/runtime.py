@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import spiff_compat
-from .actor import Actor
+from .actor import SYSTEM, Actor
 from .audit import record
 from .clock import Clock, current_time, running_on, system_clock
 from .deploy import DeployResult, deploy, deploy_path
@@ -326,7 +326,7 @@ class WorkflowEngine:
                     if not any(when <= now for _, when in waiting_timers(workflow)):
                         break
                 self.store.save(session, instance, workflow, events, now, known)
-            record(session, at=now, actor="system", action="timer", instance_id=instance_id,
+            record(session, at=now, actor=SYSTEM, action="timer", instance_id=instance_id,
                    detail={"timers": sorted(set(due))})
             session.flush()
         return True

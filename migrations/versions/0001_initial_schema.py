@@ -98,7 +98,6 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('running', 'completed', 'failed', name='instancestatus', native_enum=False, length=20), nullable=False),
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', engine.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', engine.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('completed_at', engine.types.UtcDateTime(timezone=True), nullable=True),
