@@ -18,10 +18,12 @@ Defence in depth:
   the whitelisted functions -- there are no builtins, no globals and no attribute access except
   the whitelisted methods (dispatched on the *exact* built-in type of the receiver) and a few
   data attributes of date/datetime/timedelta.  Functions are not first-class values.
-* Resource limits: node evaluations (:data:`MAX_STEPS`), collection and string sizes
-  (:data:`MAX_SIZE`), a work budget for bulk operations and allocations (:data:`MAX_WORK`),
-  integer size (:data:`MAX_INT_BITS`), exponents (:data:`MAX_EXPONENT`) and ranges
-  (:data:`MAX_RANGE`).  Exceeding one raises :class:`ScriptError`.
+* Resource limits: node evaluations (:data:`MAX_STEPS`), the size of data (:data:`MAX_SIZE`), a
+  work budget for bulk operations and allocations (:data:`MAX_WORK`), integer size
+  (:data:`MAX_INT_BITS`), exponents (:data:`MAX_EXPONENT`) and ranges (:data:`MAX_RANGE`).
+  Exceeding one raises :class:`ScriptError`.  Sizes count what a value reaches, as it is saved: a
+  shared value counts once per reference (``[a] * 1000`` costs a thousand ``a``), whether the value
+  is built, changed in place or stored under several names (:mod:`engine.sandbox_budget`).
 
 Columns in messages are 0-based, like :mod:`ast` offsets; lines are 1-based.
 
@@ -31,8 +33,10 @@ This module is the public API; the implementation is split by concern:
 * :mod:`engine.sandbox_library` -- limits, date helpers and the whitelisted functions, methods and
   attributes;
 * :mod:`engine.sandbox_checker` -- parsing, the static check and the caches of checked trees;
-* :mod:`engine.sandbox_interpreter_base`, :mod:`engine.sandbox_expressions` and
-  :mod:`engine.sandbox_interpreter` -- the interpreter (budgets and names, expressions, statements).
+* :mod:`engine.sandbox_budget` -- the step, work and size budgets of a run;
+* :mod:`engine.sandbox_interpreter_base`, :mod:`engine.sandbox_calls`,
+  :mod:`engine.sandbox_expressions` and :mod:`engine.sandbox_interpreter` -- the interpreter (names
+  and assignment, calls, expressions, statements).
 """
 
 from __future__ import annotations
@@ -115,6 +119,9 @@ def execute(
 ) -> None:
     """Run the script ``source``; assignments to top-level names are written into ``data``.
 
+    The variables the script assigns may hold at most :data:`MAX_SIZE` elements and characters
+    together (input data counts when the script stores it again, under another name or in a value).
+
     Names are read from the script's variables (``data``), then ``external`` (read-only, e.g. the
     workflow's data objects), then the whitelisted functions.  Top-level changes are applied to
     ``data`` only if the whole script succeeds (objects mutated in place, e.g. by ``lst.append``,
@@ -122,7 +129,9 @@ def execute(
     """
     tree = _checked_script(source)
     working = dict(data)
-    _Interpreter(working, working, external or {}, clock).run_block(tree.body)
+    interpreter = _Interpreter(working, working, external or {}, clock)
+    interpreter.run_block(tree.body)
+    interpreter.check_variables()
     for key in [key for key in data if key not in working]:
         del data[key]
     data.update(working)

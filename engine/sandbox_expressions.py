@@ -1,7 +1,9 @@
-"""Expression evaluation of the sandbox interpreter: operators, literals, comprehensions and calls.
+"""Expression evaluation of the sandbox interpreter: operators, literals and comprehensions.
 
 Every operation that can allocate or traverse a lot checks the size limits and charges the work
-budget of :class:`~engine.sandbox_interpreter_base._InterpreterBase` *before* doing the work.
+budget of :class:`~engine.sandbox_budget._Budget` *before* doing the work; every container a script
+builds is checked for its content, counted as saved (shared references included).  Calls are
+evaluated by :mod:`engine.sandbox_calls`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
+from .sandbox_calls import _CallEvaluator
 from .sandbox_errors import ScriptError
 from .sandbox_interpreter_base import (
     _ARITHMETIC_TYPES,
@@ -20,21 +23,9 @@ from .sandbox_interpreter_base import (
     _ITERABLE_TYPES,
     _NUMBER_TYPES,
     _SUBSCRIPTABLE_TYPES,
-    _InterpreterBase,
     _type_name,
 )
-from .sandbox_library import (
-    _ACCESSOR_METHODS,
-    _BULK_FUNCTIONS,
-    _FUNCTION_TABLE,
-    _TRAVERSING_METHODS,
-    ALLOWED_ATTRIBUTES,
-    ALLOWED_METHODS,
-    MAX_EXPONENT,
-    MAX_FORMAT_NUMBER,
-    MAX_INT_BITS,
-    MAX_SIZE,
-)
+from .sandbox_library import ALLOWED_ATTRIBUTES, MAX_EXPONENT, MAX_FORMAT_NUMBER, MAX_INT_BITS
 
 _BINOP_SYMBOLS: dict[type[ast.AST], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
@@ -43,7 +34,7 @@ _BINOP_SYMBOLS: dict[type[ast.AST], str] = {
 _FORMAT_NUMBER = re.compile(r"\d+")
 
 
-class _ExpressionEvaluator(_InterpreterBase):
+class _ExpressionEvaluator(_CallEvaluator):
     """Evaluates expression nodes; :attr:`expression_handlers` maps each node type to its method."""
 
     # -- expressions -------------------------------------------------------------------------------
@@ -83,18 +74,33 @@ class _ExpressionEvaluator(_InterpreterBase):
             raise ScriptError(
                 f"operator {symbol!r} is not supported for {_type_name(left)} and {_type_name(right)}"
             )
+        # A list or tuple is checked *before* the copy is made: a shared element counts once per
+        # reference, so ``[a] * 1000`` costs a thousand times ``a``.
+        content = -1
         if kind is ast.Add:
             if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
                 self.check_length(len(left) + len(right))
-            return self.check_size(left + right)
+                if type(left) is type(right) and not isinstance(left, str):
+                    content = self.content_of(left) + self.content_of(right)
+                    self.check_content(content)
+            result = self.check_size(left + right, content=content < 0)
+            if content >= 0:
+                self.remember_if_flat(result, content, left, right)
+            return result
         if kind is ast.Mult:
             sequence, count = (left, right) if isinstance(left, str | list | tuple) else (right, left)
             if isinstance(sequence, str | list | tuple) and type(count) in (int, bool):
                 self.check_length(len(sequence) * max(count, 0))
+                if not isinstance(sequence, str):
+                    content = self.content_of(sequence) * max(count, 0)
+                    self.check_content(content)
             elif type(left) is int and type(right) is int:
                 if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
                     raise ScriptError(f"integer too large (limit {MAX_INT_BITS} bits)")
-            return self.check_size(left * right)
+            result = self.check_size(left * right, content=content < 0)
+            if content >= 0:
+                self.remember_if_flat(result, content, sequence)
+            return result
         if kind is ast.Pow:
             return self.power(left, right)
         if kind is ast.Mod and isinstance(left, str):
@@ -165,13 +171,13 @@ class _ExpressionEvaluator(_InterpreterBase):
             key = self.value_of(key_node)
             self.charge_key(key)
             result[key] = self.value_of(value_node)
-        return result
+        return self.built(result)
 
     def expr_list(self, node: ast.List) -> Any:
-        return [self.value_of(element) for element in node.elts]
+        return self.built([self.value_of(element) for element in node.elts])
 
     def expr_tuple(self, node: ast.Tuple) -> Any:
-        return tuple(self.value_of(element) for element in node.elts)
+        return self.built(tuple(self.value_of(element) for element in node.elts))
 
     def expr_set(self, node: ast.Set) -> Any:
         result = set()
@@ -179,7 +185,12 @@ class _ExpressionEvaluator(_InterpreterBase):
             value = self.value_of(element)
             self.charge_key(value)
             result.add(value)
-        return result
+        return self.built(result)
+
+    def built(self, value: Any) -> Any:
+        """Check the content of a container the script just built (its length is bounded already)."""
+        self.check_content(self.content_of(value))
+        return value
 
     def expr_subscript(self, node: ast.Subscript) -> Any:
         container = self.value_of(node.value)
@@ -239,15 +250,6 @@ class _ExpressionEvaluator(_InterpreterBase):
             raise ScriptError(f"a format spec cannot be applied to {_type_name(value)}")
         return self.check_size(format(value, spec))
 
-    def render(self, value: Any, convert: Callable[[Any], str]) -> str:
-        """``str``/``repr`` with a size check done *before* the text is built."""
-        if type(value) is str and convert is str:
-            return value
-        self.walk([value], cap=MAX_SIZE)
-        result = convert(value)
-        self.check_size(result)
-        return result
-
     # -- comprehensions ----------------------------------------------------------------------------
 
     def comprehension(self, generators: list[ast.comprehension], emit: Callable[[], None]) -> None:
@@ -280,7 +282,7 @@ class _ExpressionEvaluator(_InterpreterBase):
             self.check_length(len(result))
 
         self.comprehension(node.generators, emit)
-        return result
+        return self.built(result)
 
     def expr_set_comp(self, node: ast.SetComp) -> Any:
         result: set[Any] = set()
@@ -292,7 +294,7 @@ class _ExpressionEvaluator(_InterpreterBase):
             self.check_length(len(result))
 
         self.comprehension(node.generators, emit)
-        return result
+        return self.built(result)
 
     def expr_dict_comp(self, node: ast.DictComp) -> Any:
         result: dict[Any, Any] = {}
@@ -304,120 +306,12 @@ class _ExpressionEvaluator(_InterpreterBase):
             self.check_length(len(result))
 
         self.comprehension(node.generators, emit)
-        return result
+        return self.built(result)
 
     def iterate(self, value: Any) -> Iterable[Any]:
         if not isinstance(value, _ITERABLE_TYPES):
             raise ScriptError(f"cannot iterate over {_type_name(value)}")
         return value
-
-    # -- calls -------------------------------------------------------------------------------------
-
-    def expr_call(self, node: ast.Call) -> Any:
-        func = node.func
-        receiver: Any = None
-        if isinstance(func, ast.Attribute):
-            receiver = self.value_of(func.value)
-        args = [self.value_of(argument) for argument in node.args]
-        kwargs: dict[str, Any] = {}
-        for keyword in node.keywords:
-            assert keyword.arg is not None  # rejected by the check
-            kwargs[keyword.arg] = self.value_of(keyword.value)
-        for value in (*args, *kwargs.values()):
-            if callable(value):
-                raise ScriptError("functions cannot be passed as arguments")
-        if isinstance(func, ast.Name):
-            return self.call_function(func.id, args, kwargs)
-        assert isinstance(func, ast.Attribute)
-        return self.call_method(receiver, func.attr, args, kwargs)
-
-    def call_function(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if name == "now":
-            if args or kwargs:
-                raise ScriptError("now() takes no arguments")
-            current = self.clock()
-            if current.tzinfo is None:
-                current = current.replace(tzinfo=UTC)
-            return current.astimezone(UTC)
-        if name == "str":
-            if kwargs or len(args) > 1:
-                raise ScriptError("str() takes at most one argument")
-            return self.render(args[0], str) if args else ""
-        implementation = _FUNCTION_TABLE.get(name)
-        if implementation is None:  # unreachable after the static check
-            raise ScriptError(f"calling {name!r} is not allowed")
-        if name in _BULK_FUNCTIONS:
-            weight = self.walk([*args, *kwargs.values()])
-            if name == "sorted" and args and isinstance(args[0], _ITERABLE_TYPES):
-                self.charge(weight * max(1, len(args[0]).bit_length()))
-        return self.check_size(implementation(*args, **kwargs))
-
-    def call_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        kind = type(receiver)
-        if name not in ALLOWED_METHODS.get(kind, frozenset()):
-            raise ScriptError(f"method {name!r} is not available on {_type_name(receiver)}")
-        self.walk([*args, *kwargs.values()])
-        if name in _TRAVERSING_METHODS:
-            self.walk([receiver])
-        if kind is str:
-            self.check_str_method(receiver, name, args)
-        elif kind is list:
-            self.check_list_method(receiver, name, args)
-        elif kind is dict:
-            self.check_dict_method(receiver, name, args, kwargs)
-        result = getattr(receiver, name)(*args, **kwargs)
-        if kind is dict and name in ("keys", "values", "items"):
-            result = list(result)
-        if name in _ACCESSOR_METHODS:
-            return result
-        return self.check_size(result)
-
-    def check_str_method(self, receiver: str, name: str, args: list[Any]) -> None:
-        if name == "join" and args:
-            items = args[0]
-            if not isinstance(items, _ITERABLE_TYPES):
-                raise ScriptError(f"join() expects a collection of strings, got {_type_name(items)}")
-            total = len(receiver) * max(len(items) - 1, 0)
-            for item in items:
-                if type(item) is not str:
-                    raise ScriptError(f"join() expects strings, got {_type_name(item)}")
-                total += len(item)
-                self.check_length(total)
-        elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
-            occurrences = receiver.count(args[0])
-            if len(args) > 2 and type(args[2]) is int and args[2] >= 0:
-                occurrences = min(occurrences, args[2])
-            self.check_length(len(receiver) + occurrences * max(len(args[1]) - len(args[0]), 0))
-
-    def check_list_method(self, receiver: list[Any], name: str, args: list[Any]) -> None:
-        if name in ("append", "insert"):
-            self.check_length(len(receiver) + 1)
-            if args:
-                self.walk(args[-1:], avoid=receiver)
-        elif name == "extend" and args:
-            items = args[0]
-            if not isinstance(items, _ITERABLE_TYPES):
-                raise ScriptError(f"extend() expects a collection, got {_type_name(items)}")
-            self.check_length(len(receiver) + len(items))
-            if items is not receiver:
-                self.walk(list(items), avoid=receiver)
-
-    def check_dict_method(
-        self, receiver: dict[Any, Any], name: str, args: list[Any], kwargs: dict[str, Any]
-    ) -> None:
-        if name == "setdefault":
-            self.check_length(len(receiver) + 1)
-            self.walk(args[1:], avoid=receiver)
-        elif name == "update":
-            added = len(kwargs)
-            for other in args:
-                if not isinstance(other, dict):
-                    raise ScriptError(f"update() expects a dict, got {_type_name(other)}")
-                added += len(other)
-                if other is not receiver:
-                    self.walk([*other.keys(), *other.values()], avoid=receiver)
-            self.check_length(len(receiver) + added)
-            self.walk(list(kwargs.values()), avoid=receiver)
 
     expression_handlers = {
         ast.Constant: expr_constant,
@@ -440,5 +334,5 @@ class _ExpressionEvaluator(_InterpreterBase):
         ast.GeneratorExp: expr_list_comp,  # materialised as a list
         ast.SetComp: expr_set_comp,
         ast.DictComp: expr_dict_comp,
-        ast.Call: expr_call,
+        ast.Call: _CallEvaluator.expr_call,
     }

@@ -11,6 +11,7 @@ import ast
 from .sandbox_errors import ScriptError
 from .sandbox_expressions import _ExpressionEvaluator
 from .sandbox_interpreter_base import _type_name
+from .sandbox_library import MAX_SIZE
 
 
 # ``break``/``continue`` unwind the interpreter's Python stack up to the handler of the enclosing loop.
@@ -74,7 +75,7 @@ class _Interpreter(_ExpressionEvaluator):
         target = node.target
         if isinstance(target, ast.Name):
             current = self.load_name(target.id)
-            self.store_name(target.id, self.binary(node.op, current, self.value_of(node.value)))
+            self.store_name(target.id, self.binary(node.op, current, self.value_of(node.value)), target)
             return
         assert isinstance(target, ast.Subscript)
         container = self.value_of(target.value)
@@ -91,11 +92,31 @@ class _Interpreter(_ExpressionEvaluator):
                 self.delete_name(target.id)
                 continue
             assert isinstance(target, ast.Subscript)
-            container = self.value_of(target.value)
-            key = self.value_of(target.slice)
-            if not isinstance(container, list | dict):
-                raise ScriptError(f"cannot delete an item of {_type_name(container)}")
-            del container[key]
+            self.delete_item(self.value_of(target.value), self.value_of(target.slice))
+
+    # -- the run's result --------------------------------------------------------------------------
+
+    def check_variables(self) -> None:
+        """Refuse a run whose variables hold more than :data:`MAX_SIZE` elements and characters
+        together, counted as saved (a value stored under two names counts twice)."""
+        if self.writable is None:
+            return
+        total, largest, location = 0, -1, None
+        for name, target in self.assigned.items():
+            if name not in self.writable:
+                continue
+            value = self.writable[name]
+            container = isinstance(value, list | tuple | dict | set | frozenset)
+            size = self.content_of(value) if container else self.weight(value)
+            total += size
+            if size > largest:
+                largest, location = size, target
+        if total > MAX_SIZE:
+            raise ScriptError(
+                f"value too large: the script's variables hold {total} elements and characters (limit {MAX_SIZE})",
+                lineno=location.lineno if location is not None else None,
+                col=location.col_offset if location is not None else None,
+            )
 
     statement_handlers = {
         ast.Expr: stmt_expr,

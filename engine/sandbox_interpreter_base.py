@@ -7,18 +7,18 @@ the statement runner (:mod:`engine.sandbox_interpreter`) build on.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from .sandbox_budget import _Budget
 from .sandbox_errors import ScriptError
-from .sandbox_library import ALLOWED_FUNCTIONS, MAX_INT_BITS, MAX_SIZE, MAX_STEPS, MAX_WORK, _default_clock
+from .sandbox_library import ALLOWED_FUNCTIONS, _default_clock
 
 # Built-in types the interpreter's operations accept, by kind of operation.
 _ITERABLE_TYPES = (list, tuple, str, dict, set, frozenset, range)
 _SUBSCRIPTABLE_TYPES = (list, tuple, str, dict, range)
 _CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
-_SIZED_RESULT_TYPES = (str, list, tuple, dict, set, frozenset)
 _ARITHMETIC_TYPES = frozenset(
     {bool, int, float, str, list, tuple, set, frozenset, date, datetime, timedelta}
 )
@@ -46,7 +46,7 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class _InterpreterBase:
+class _InterpreterBase(_Budget):
     """Variables, budgets and dispatch of one run; the handlers are defined by the subclasses.
 
     Names resolve in the comprehension scopes, then ``variables``, then ``fallback``; only
@@ -65,83 +65,19 @@ class _InterpreterBase:
         fallback: Mapping[str, Any],
         clock: Callable[[], datetime] | None,
     ) -> None:
+        # The budgets, set here rather than in _Budget.__init__: a run is often a single comparison.
+        self.steps = self.work = 0
+        self.contents = {}
+        self.holders = {}
+        self.recent = {}
         self.variables = variables
         self.writable = writable
         self.fallback = fallback
         self.clock = clock or _default_clock
         self.scopes: list[dict[str, Any]] = []
-        self.steps = 0
-        self.work = 0
-
-    # -- budgets ------------------------------------------------------------------------------------
-
-    def tick(self) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise ScriptError(f"step limit exceeded ({MAX_STEPS} evaluation steps)")
-
-    def charge(self, amount: int) -> None:
-        self.work += amount
-        if self.work > MAX_WORK:
-            raise ScriptError(f"work limit exceeded ({MAX_WORK} element operations)")
-
-    def walk(self, roots: Iterable[Any], *, avoid: object | None = None, cap: int | None = None) -> int:
-        """Charge the deep size of ``roots`` (counting shared objects every time, like Python's own
-        traversals do).  Stops as soon as the budget is exhausted, so it never runs away on shared or
-        cyclic structures.  ``avoid`` must not occur inside ``roots`` (no container inside itself)."""
-        limit = MAX_WORK - self.work
-        if cap is not None:
-            limit = min(limit, cap)
-        total = 0
-        stack = list(roots)
-        while stack:
-            value = stack.pop()
-            if avoid is not None and value is avoid:
-                raise ScriptError("a container cannot be stored inside itself")
-            kind = type(value)
-            if kind is str:
-                total += 1 + len(value)
-            elif kind is int:
-                total += 1 + value.bit_length() // 64
-            elif isinstance(value, list | tuple | set | frozenset):
-                total += 1 + len(value)
-                if total <= limit:
-                    stack.extend(value)
-            elif isinstance(value, dict):
-                total += 1 + 2 * len(value)
-                if total <= limit:
-                    stack.extend(value.keys())
-                    stack.extend(value.values())
-            elif isinstance(value, range):
-                total += 1 + len(value)
-            else:
-                total += 1
-            if total > limit:
-                if cap is not None and total > cap:
-                    raise ScriptError(f"value too large (limit {cap})")
-                self.charge(total)
-        self.charge(total)
-        return total
-
-    def charge_key(self, key: Any) -> None:
-        """Hashing a tuple walks its elements."""
-        if isinstance(key, tuple | frozenset):
-            self.walk([key])
-
-    def check_size(self, value: Any, *, charge: bool = True) -> Any:
-        if isinstance(value, _SIZED_RESULT_TYPES):
-            size = len(value)
-            if size > MAX_SIZE:
-                raise ScriptError(f"result too large ({size} items, limit {MAX_SIZE})")
-            if charge:
-                self.charge(size)
-        elif type(value) is int and value.bit_length() > MAX_INT_BITS:
-            raise ScriptError(f"integer too large (limit {MAX_INT_BITS} bits)")
-        return value
-
-    def check_length(self, length: int) -> None:
-        if length > MAX_SIZE:
-            raise ScriptError(f"result too large ({length} items, limit {MAX_SIZE})")
+        # Top-level names the script assigned, with the target of the last assignment: the data a
+        # run writes is checked as a whole at the end (one value under several names counts twice).
+        self.assigned: dict[str, ast.expr | None] = {}
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -189,11 +125,12 @@ class _InterpreterBase:
             raise ScriptError(f"function {name!r} can only be called, not used as a value")
         raise ScriptError(f"name {name!r} is not defined")
 
-    def store_name(self, name: str, value: Any) -> None:
+    def store_name(self, name: str, value: Any, target: ast.expr | None = None) -> None:
         if self.scopes:
             self.scopes[-1][name] = value
         elif self.writable is not None:
             self.writable[name] = value
+            self.assigned[name] = target
         else:  # unreachable after the static check
             raise ScriptError("expressions cannot assign variables")
 
@@ -204,6 +141,7 @@ class _InterpreterBase:
                 return
         if self.writable is not None and name in self.writable:
             del self.writable[name]
+            self.assigned.pop(name, None)
             return
         raise ScriptError(f"name {name!r} is not defined")
 
@@ -211,7 +149,7 @@ class _InterpreterBase:
 
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
-            self.store_name(target.id, value)
+            self.store_name(target.id, value, target)
         elif isinstance(target, ast.Subscript):
             container = self.value_of(target.value)
             self.set_item(container, self.value_of(target.slice), value)
@@ -229,17 +167,35 @@ class _InterpreterBase:
     def set_item(self, container: Any, key: Any, value: Any) -> None:
         if isinstance(container, dict):
             self.charge_key(key)
-            if key not in container:
+            present = key in container
+            if not present:
                 self.check_length(len(container) + 1)
+            self.walk([value], avoid=container)
+            if present:
+                self.account(container, [value], [container[key]])
+            else:
+                self.account(container, [key, value])
         elif isinstance(container, list):
             if isinstance(key, slice):
                 if not isinstance(value, _ITERABLE_TYPES):
                     raise ScriptError(f"can only assign a collection to a slice, not {_type_name(value)}")
                 self.check_length(len(container) + len(value))
-                self.walk(list(value), avoid=container)
-                container[key] = value
-                return
+                items = list(value)
+                self.walk(items, avoid=container)
+                self.account(container, items, container[key])
+            else:
+                self.walk([value], avoid=container)
+                self.account(container, [value], [container[key]])
         else:
             raise ScriptError(f"cannot assign an item of {_type_name(container)}")
-        self.walk([value], avoid=container)
         container[key] = value
+
+    def delete_item(self, container: Any, key: Any) -> None:
+        if not isinstance(container, list | dict):
+            raise ScriptError(f"cannot delete an item of {_type_name(container)}")
+        if isinstance(container, dict):
+            self.account(container, removed=[key, container[key]])
+        else:
+            removed = container[key]
+            self.account(container, removed=removed if isinstance(key, slice) else [removed])
+        del container[key]

@@ -20,7 +20,10 @@ from .sandbox_errors import ScriptError
 MAX_STEPS = 100_000
 """Maximum number of AST node evaluations per run."""
 MAX_SIZE = 1_000_000
-"""Maximum length of any string or collection produced by a script."""
+"""Maximum size of any string or collection a script builds or changes, and of its variables together:
+characters and elements, counting everything a collection reaches as it is saved (a shared value
+once per reference).  A flat list of ``MAX_SIZE`` numbers or a string of ``MAX_SIZE`` characters
+fits exactly."""
 MAX_WORK = 10_000_000
 """Budget of element operations per run (allocations and traversals done by bulk operations)."""
 MAX_RANGE = 100_000

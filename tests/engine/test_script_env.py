@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,6 +92,19 @@ def test_workflow_script_error_is_reported_not_run() -> None:
     assert isinstance(info.value, ScriptRejected | WorkflowException)
     script_task = workflow.get_tasks(spec_name="Activity_1")[0]
     assert "leak" not in script_task.data and "score" not in script_task.data
+
+
+def test_workflow_script_building_a_shared_blow_up_fails_that_task_quickly() -> None:
+    script = "score = sum(points)\na = [0] * 100\nb = [a] * 1000\nc = [b] * 1000"
+    workflow = BpmnWorkflow(_spec(script=script), script_engine=SandboxScriptEngine(clock))
+    workflow.task_tree.data["points"] = [70]
+    started = time.monotonic()
+    with pytest.raises(WorkflowException, match="value too large") as info:
+        workflow.do_engine_steps()
+    assert time.monotonic() - started < 1
+    assert getattr(info.value, "line_number", None) == 4
+    script_task = workflow.get_tasks(spec_name="Activity_1")[0]
+    assert "c" not in script_task.data and "score" not in script_task.data
 
 
 def test_script_engine_exposes_clock_and_validates() -> None:
