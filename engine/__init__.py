@@ -17,6 +17,7 @@ from .errors import (
     WorkflowFailure,
 )
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
+from .payload import checked_data, parse_json_data, text_fault
 from .runtime import WorkflowEngine
 
 __all__ = [
@@ -37,5 +38,8 @@ __all__ = [
     "Timer",
     "WorkflowEngine",
     "WorkflowFailure",
+    "checked_data",
+    "parse_json_data",
     "system_clock",
+    "text_fault",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class EngineError(Exception):
     """Base of every engine error."""
@@ -28,7 +31,15 @@ class ConflictError(EngineError):
 
 
 class WorkflowFailure(EngineError):
-    """The diagram failed while running (a script or condition raised)."""
+    """The diagram failed while running; the message names the element and what went wrong.
+
+    Every failure inside a step (a script, a condition, a timer value, a property, data
+    that cannot be saved, a step that ran too long) reaches the caller as this one type.
+    """
+
+    def __init__(self, message: str, *, bpmn_id: str | None = None) -> None:
+        super().__init__(message)
+        self.bpmn_id = bpmn_id
 
 
 def failure_message(bpmn_id: str | None, exc: BaseException, what: str = "") -> str:
@@ -36,8 +47,19 @@ def failure_message(bpmn_id: str | None, exc: BaseException, what: str = "") -> 
     where = f"'{bpmn_id}'" if bpmn_id else "the process"
     if what:
         where = f"{what} of {where}"
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    message = one_line(exc)
+    # SpiffWorkflow prefixes a script's error with its class ("ScriptError:..."): noise to a reader.
+    error_type = getattr(exc, "error_type", None)
+    if isinstance(error_type, str) and message.startswith(f"{error_type}:"):
+        message = message.removeprefix(f"{error_type}:").strip()
     return f"{where} failed: {message}"
+
+
+def one_line(exc: BaseException | str, limit: int = 500) -> str:
+    """The first line of an error's message (its class name when it has none), at most ``limit`` characters."""
+    text = str(exc).strip()
+    line = text.splitlines()[0].strip() if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def as_conflict(exc: BaseException) -> ConflictError | None:
@@ -57,3 +79,18 @@ def as_conflict(exc: BaseException) -> ConflictError | None:
         if "locked" in text or "could not serialize" in text or "deadlock" in text:
             return ConflictError("the process is busy with another change; try again")
     return None
+
+
+@contextlib.contextmanager
+def conflicts() -> Iterator[None]:
+    """Turn lost races into ConflictError, whatever the database reports."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        yield
+    except (StaleDataError, OperationalError) as exc:
+        conflict = as_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None

@@ -18,23 +18,27 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .compaction import compact
-from .errors import WorkflowFailure, failure_message
+from .errors import WorkflowFailure
+from .failures import as_failure, json_encoder, unsaveable
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
 from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY
-from .sandbox import ScriptError
+from .property_values import checked_due, checked_text
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
-from .timers import all_tasks, parse_instant, waiting_timers
+from .step_limits import check_time
+from .timers import all_tasks, waiting_timers
 
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 Events = list[tuple[Task, dict[str, str]]]
+# Characters of one instance's stored state: beyond this, data has run away (a script
+# building millions of items), and every later load and save would pay for it.
+MAX_STATE_CHARS = 50_000_000
 
 
 @dataclass
@@ -121,7 +125,7 @@ class InstanceStore:
         known: Live | None,
     ) -> None:
         compact(workflow)
-        instance.state = self.serializer.dump_state(workflow)
+        instance.state = self._dump(workflow)
         instance.updated_at = now
         if instance.id is None:  # a new instance is inserted with its first state
             session.add(instance)
@@ -173,7 +177,6 @@ class InstanceStore:
         """The ``human_task`` row for a ready user task, its properties evaluated on its data."""
         spec = task.task_spec
         properties = properties_of(task)
-        due = self._property(task, properties, DUE)
         return {
             "instance_id": instance.id,
             "task_guid": str(task.id),
@@ -181,13 +184,13 @@ class InstanceStore:
             "bpmn_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id,
             "lane": spec.lane,
-            "candidate_group": properties.get(CANDIDATE_GROUP) or spec.lane,
+            "candidate_group": properties.get(CANDIDATE_GROUP) or None,  # lane group resolved at deploy
             "candidate_unit": self._property(task, properties, CANDIDATE_UNIT),
             "candidate_user": self._property(task, properties, CANDIDATE_USER),
             "item_key": self._property(task, properties, ITEM_KEY),
             "form_key": properties.get(FORM),
             "business_key": instance.business_key,
-            "due_at": parse_instant(due) if due else None,
+            "due_at": checked_due(spec.bpmn_id, self._value(task, properties, DUE)),
             "status": TaskStatus.OPEN,
             "created_at": now,
         }
@@ -202,31 +205,49 @@ class InstanceStore:
             session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
         new = [
             {"instance_id": instance.id, "task_guid": guid, "bpmn_id": task.task_spec.bpmn_id, "due_at": when,
-             "attempts": 0}
+             "item_key": self._property(task, properties_of(task), ITEM_KEY), "attempts": 0}
             for guid, (task, when) in current.items() if guid not in known
         ]
         if new:
             session.execute(insert(Timer), new)
-        for guid, (_task, when) in current.items():
+        for guid, (task, when) in current.items():
             if guid in known and known[guid] != when:
                 session.execute(
                     update(Timer).where(Timer.instance_id == instance.id, Timer.task_guid == guid)
-                    .values(due_at=when, attempts=0, last_error=None)
+                    .values(due_at=when, item_key=self._property(task, properties_of(task), ITEM_KEY),
+                            attempts=0, last_error=None)
                 )
         return {guid: when for guid, (_task, when) in current.items()}
 
     def _property(self, task: Task, properties: Mapping[str, str], name: str) -> str | None:
+        """A text property evaluated on the task's data, checked against its column."""
+        return checked_text(task.task_spec.bpmn_id, name, self._value(task, properties, name))
+
+    def _value(self, task: Task, properties: Mapping[str, str], name: str) -> object:
         expression = properties.get(name)
         if not expression:
             return None
+        check_time(task.task_spec.bpmn_id)
         try:
-            value = self.script_engine.evaluate(task, expression)
-        except (SpiffWorkflowException, ScriptError) as exc:
-            raise WorkflowFailure(failure_message(task.task_spec.bpmn_id, exc, f"property '{name}'")) from None
-        return None if value is None else str(value)
+            return self.script_engine.evaluate(task, expression)
+        except Exception as exc:
+            raise as_failure(exc, task.task_spec.bpmn_id, f"property '{name}'") from None
 
+    def _dump(self, workflow: BpmnWorkflow) -> str:
+        """The stored state; data that cannot be stored fails naming the element that produced it."""
+        try:
+            state = self.serializer.dump_state(workflow)
+            state.encode("utf-8")  # a lone surrogate fails here, not inside the database driver
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise unsaveable(workflow, exc, json_encoder(self.serializer.registry)) from None
+        check_time()
+        if len(state) > MAX_STATE_CHARS:
+            raise WorkflowFailure(f"the process failed: its state has grown to {len(state) // 1_000_000} MB; "
+                                  f"at most {MAX_STATE_CHARS // 1_000_000} MB can be stored")
+        return state
 
     def refresh_open_rows(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Re-evaluate the unit, user, item and due date of an instance's open task rows (after an amend)."""
         rows = session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
         ).all()

@@ -9,30 +9,30 @@ lock (PostgreSQL) and a version check (everywhere), so a lost race is a
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from . import spiff_compat
-from .actor import SYSTEM, Actor
+from . import incidents, spiff_compat, timer_firing
+from .actor import Actor
 from .audit import record
 from .clock import Clock, current_time, running_on, system_clock
 from .deploy import DeployResult, deploy, deploy_path
-from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure, as_conflict, failure_message
+from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
+from .errors import conflicts as _conflicts
+from .failures import as_failure
 from .inbox import candidate_condition
+from .incidents import MAX_TIMER_ATTEMPTS
 from .instance_store import Events, InstanceStore, Live, properties_of
 from .models import (
     HumanTask,
@@ -43,16 +43,14 @@ from .models import (
     Timer,
     task_is_claimable_by,
 )
+from .payload import checked_data
 from .properties import EVENT
-from .sandbox import ScriptError
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
-from .timers import all_tasks, waiting_timers
+from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS, check_time, time_limit
+from .timers import all_tasks
 
-# A run that keeps producing engine work this many rounds is looping without a person in it.
-MAX_ROUNDS = 1000
-# Timers that failed this often wait for an administrator instead of retrying on every tick.
-MAX_TIMER_ATTEMPTS = 5
+__all__ = ["MAX_ROUNDS", "MAX_TIMER_ATTEMPTS", "WorkflowEngine"]
 
 
 class WorkflowEngine:
@@ -65,6 +63,9 @@ class WorkflowEngine:
         self.serializer = StateSerializer()
         self.script_engine = SandboxScriptEngine(clock=current_time)
         self.store = InstanceStore(self.serializer, self.script_engine, cache_size)
+        # Wall-clock seconds one instance's step may take (engine.step_limits).
+        self.step_seconds = REQUEST_STEP_SECONDS
+        self.timer_step_seconds = TIMER_STEP_SECONDS
 
     # -- deployment --------------------------------------------------------
 
@@ -217,8 +218,8 @@ class WorkflowEngine:
                 events: Events = []
                 try:
                     spiff_task.run()
-                except (SpiffWorkflowException, ScriptError) as exc:
-                    raise WorkflowFailure(failure_message(task.bpmn_id, exc)) from None
+                except Exception as exc:
+                    raise as_failure(exc, task.bpmn_id) from None
                 self._advance(workflow, events)
                 task.status = TaskStatus.COMPLETED
                 task.completed_at = now
@@ -277,68 +278,34 @@ class WorkflowEngine:
 
     # -- timers ------------------------------------------------------------
 
-    def fire_due_timers(self, session: Session, now: datetime | None = None, *, limit: int = 500) -> list[int]:
+    def fire_due_timers(
+        self, session: Session, now: datetime | None = None, *, limit: int = 500, time_budget: float | None = 60.0
+    ) -> list[int]:
         """Advance exactly the instances whose timers are due at ``now``; returns their ids.
 
-        Each instance runs in its own savepoint: one failing diagram does not
-        hold back the others, and its timer records the attempt and the error.
+        Each instance runs in its own savepoint under a time limit: one failing diagram
+        does not hold back the others, and its timers record the attempt and the error
+        (after ``MAX_TIMER_ATTEMPTS`` an incident). Instances not reached within
+        ``time_budget`` seconds wait for the next tick.
         """
-        now = now or self.clock()
-        instance_ids = session.scalars(
-            select(Timer.instance_id)
-            .where(Timer.due_at <= now, Timer.attempts < MAX_TIMER_ATTEMPTS)
-            .group_by(Timer.instance_id)
-            .order_by(func.min(Timer.due_at))
-            .limit(limit)
-        ).all()
-        advanced = []
-        for instance_id in instance_ids:
-            try:
-                with session.begin_nested():
-                    fired = self._fire_instance(session, instance_id, now)
-                if fired:
-                    advanced.append(instance_id)
-            except (WorkflowFailure, ConflictError) as exc:
-                session.execute(
-                    update(Timer)
-                    .where(Timer.instance_id == instance_id, Timer.due_at <= now)
-                    .values(attempts=Timer.attempts + 1, last_error=str(exc))
-                )
-        session.flush()
-        return advanced
+        return timer_firing.fire_due_timers(self, session, now or self.clock(), limit=limit, time_budget=time_budget)
 
-    def _fire_instance(self, session: Session, instance_id: int, now: datetime) -> bool:
-        with _conflicts():
-            # Another scheduler (or a person) holds this instance: leave it to them, fire the rest.
-            instance = self._lock_instance(session, instance_id, skip_locked=True)
-            if instance is None:
-                return False
-            due = session.scalars(
-                select(Timer.bpmn_id).where(Timer.instance_id == instance_id, Timer.due_at <= now)
-            ).all()
-            # SpiffWorkflow fires a timer strictly after its due time; "due at now" must fire now.
-            with self._running(now + timedelta(microseconds=1)):
-                workflow, known = self.store.load(instance)
-                events: Events = []
-                # A cycle timer fires once per refresh; catch up on every period that has passed.
-                for _ in range(MAX_ROUNDS):
-                    self._advance(workflow, events)
-                    if not any(when <= now for _, when in waiting_timers(workflow)):
-                        break
-                self.store.save(session, instance, workflow, events, now, known)
-            record(session, at=now, actor=SYSTEM, action="timer", instance_id=instance_id,
-                   detail={"timers": sorted(set(due))})
-            session.flush()
-        return True
+    def incidents(self, session: Session, *, limit: int = 200) -> list[Timer]:
+        """Timers that gave up after ``MAX_TIMER_ATTEMPTS`` failed attempts, the longest overdue first."""
+        return incidents.list_incidents(session, limit=limit)
+
+    def retry_incident(self, session: Session, timer_id: int, actor: Actor) -> Timer:
+        """Let an incident's timer fire again on the next tick; audited under ``actor``."""
+        return incidents.retry_incident(session, timer_id, actor, at=self.clock())
 
     # -- internals ---------------------------------------------------------
 
     @contextlib.contextmanager
-    def _running(self, now: datetime) -> Iterator[None]:
+    def _running(self, now: datetime, seconds: float | None = None) -> Iterator[None]:
         def clock() -> datetime:
             return now
 
-        with running_on(clock):
+        with running_on(clock), time_limit(self.step_seconds if seconds is None else seconds):
             yield
 
     @overload
@@ -387,6 +354,7 @@ class WorkflowEngine:
 
     def _advance(self, workflow: BpmnWorkflow, events: Events) -> None:
         def completed(task: Task) -> None:
+            check_time(task.task_spec.bpmn_id)
             properties = properties_of(task)
             if EVENT in properties:
                 events.append((task, properties))
@@ -397,30 +365,11 @@ class WorkflowEngine:
                 workflow.do_engine_steps(did_complete_task=completed)
                 if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
                     return
-        except (SpiffWorkflowException, ScriptError) as exc:
-            task = getattr(exc, "task", None)
-            raise WorkflowFailure(failure_message(task.task_spec.bpmn_id if task else None, exc)) from None
+                check_time()
+        except Exception as exc:  # whatever SpiffWorkflow or a timer raised: one failure naming the element
+            raise as_failure(exc) from None
         raise WorkflowFailure("the process loops without waiting for anyone; check its gateways")
 
 def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise TaskStateError("task data must be an object of named values")
-    for key in data:
-        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
-            raise TaskStateError(f"invalid field name {key!r}: use letters, digits and underscores")
-    try:
-        return json.loads(json.dumps(dict(data)))
-    except (TypeError, ValueError):
-        raise TaskStateError("task data must contain only text, numbers, booleans, lists and objects") from None
-
-
-@contextlib.contextmanager
-def _conflicts() -> Iterator[None]:
-    """Turn lost races into ConflictError, whatever the database reports."""
-    try:
-        yield
-    except (StaleDataError, OperationalError) as exc:
-        conflict = as_conflict(exc)
-        if conflict is None:
-            raise
-        raise conflict from None
+    # Bounded, storable JSON only: the limits and their messages live in engine/payload.py.
+    return checked_data(data)

@@ -1,4 +1,4 @@
-"""Two corrections to SpiffWorkflow 3.2 that the engine depends on.
+"""Three corrections to SpiffWorkflow 3.2 that the engine depends on.
 
 1. Timer event definitions call ``datetime.now()`` directly. We swap the
    module's ``datetime`` for a subclass whose ``now`` asks the engine clock, so
@@ -7,8 +7,12 @@
    rebounds, years of periodic reports) grows its task tree with every loop and
    would stop finding its ready tasks: the workflow would stall without error.
    The iterators are flat (no recursion), so an unbounded depth is safe.
+3. Timer values are evaluated by :mod:`engine.timer_events`: strictly parsed, bounded
+   (SpiffWorkflow adds ``P99999999Y`` one month at a time, for minutes), calendar
+   months for ``P1M`` and ``R/P1M``, and a ``WorkflowFailure`` naming the timer for a
+   bad value instead of a bare ``Exception``.
 
-Both are applied once, on import of ``engine``.
+All are applied once, when the engine is created.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer
 from SpiffWorkflow.bpmn.util import task as _bpmn_task_util
 from SpiffWorkflow.util import task as _task_util
 
+from . import timer_events
 from .clock import current_time
 
 UNBOUNDED_DEPTH = sys.maxsize
@@ -42,7 +47,8 @@ def _unbounded(init):  # type: ignore[no-untyped-def]
 
 
 def apply() -> None:
-    """Install both corrections; safe to call more than once."""
+    """Install the corrections; safe to call more than once."""
+    timer_events.install()
     if _timer.datetime is not _EngineDatetime:
         _timer.datetime = _EngineDatetime  # type: ignore[misc]
     for cls in (_task_util.TaskIterator, _bpmn_task_util.BpmnTaskIterator):

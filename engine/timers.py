@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -12,6 +12,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from . import timer_values
 
 
 def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
@@ -42,13 +44,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
 
 
 def parse_instant(value: object) -> datetime:
-    """An ISO 8601 date or datetime (or datetime object) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        when = value
-    else:
-        when = TimerEventDefinition.parse_time_or_duration(str(value))
-        if not isinstance(when, datetime):
-            raise ValueError(f"not a point in time: {value!r}")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    """An ISO 8601 date or datetime (or datetime object) as an aware UTC datetime, 1970–2999.
+
+    Raises :class:`engine.timer_values.TimerValueError` (a ValueError) for anything else.
+    """
+    return timer_values.parse_instant(value)

@@ -53,11 +53,23 @@ def _configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     return scheduler
 
 
-def start_background(app: Flask) -> BackgroundScheduler | None:
-    """Start the in-process scheduler when SCHEDULER_ENABLED, except in a reloader's parent."""
+def is_serving_process(*, use_reloader: bool) -> bool:
+    """Whether this process serves requests: always without the reloader; with it, only the child.
+
+    Werkzeug's reloader runs the app in a child process it marks ``WERKZEUG_RUN_MAIN=true``;
+    the watching parent has no such variable and must not fire timers beside its child.
+    """
+    return not use_reloader or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+def start_background(app: Flask, *, use_reloader: bool = False) -> BackgroundScheduler | None:
+    """Start the in-process scheduler when SCHEDULER_ENABLED, in the serving process only.
+
+    ``use_reloader`` says whether the app is about to run under Werkzeug's reloader.
+    """
     if not app.config["SCHEDULER_ENABLED"]:
         return None
-    if os.environ.get("WERKZEUG_RUN_MAIN") == "false":
+    if not is_serving_process(use_reloader=use_reloader):
         return None
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
     _configure(scheduler, app)

@@ -47,3 +47,16 @@ def test_the_scheduler_only_starts_when_enabled(db_engine, committing_sessions):
         assert scheduler is not None and scheduler.get_job("fire_due_timers") is not None
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_under_the_reloader_only_the_serving_child_runs_the_scheduler(db_engine, committing_sessions, monkeypatch):
+    app = make_test_app(db_engine, SCHEDULER_ENABLED=True, SCHEDULER_INTERVAL_SECONDS=3600)
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    assert start_background(app, use_reloader=True) is None  # the watching parent: no variable
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # the child Werkzeug starts to serve
+    scheduler = start_background(app, use_reloader=True)
+    try:
+        assert scheduler is not None and scheduler.get_job("fire_due_timers") is not None
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
