@@ -2,12 +2,15 @@
 
 Same content (by SHA-256) is a no-op; changed content becomes a new version;
 running instances keep the version they started on. A diagram that
-SpiffWorkflow or the script sandbox rejects never reaches the database.
+SpiffWorkflow or the script sandbox rejects never reaches the database; every
+refusal is one line naming the file and the element (see :mod:`engine.deploy_checks`
+for what is checked on the XML, :mod:`engine.lane_groups` for who may claim a task).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .audit import record
+from .deploy_checks import check_document
+from .deploy_xml import clip, describe, load_bpmn_xml
 from .errors import DeployError
+from .lane_groups import assign_lane_groups
 from .models import ProcessDefinition
 from .properties import EXPRESSION_PROPERTIES
 from .sandbox import ScriptRejected, check_expression
@@ -48,14 +54,21 @@ class ParsedDiagram:
 
 
 def parse_diagram(content: bytes, source_name: str) -> ParsedDiagram:
-    """Parse and validate a BPMN file; raise DeployError naming the file and the element."""
+    """Parse and validate a BPMN file; raise DeployError naming the file and the element.
+
+    The XML is parsed once with a hardened parser and checked element by element (reserved
+    and duplicate ids, column sizes, every script and expression) before SpiffWorkflow reads
+    it, so nothing SpiffWorkflow would drop escapes the checks.
+    """
     if not content.strip():
         raise DeployError(f"{source_name}: the file is empty")
     if len(content) > MAX_DIAGRAM_BYTES:
         raise DeployError(f"{source_name}: the file is larger than {MAX_DIAGRAM_BYTES // 1024 // 1024} MB")
+    root = load_bpmn_xml(content, source_name)
+    elements = check_document(root, source_name)
     parser = SpiffBpmnParser()
     try:
-        parser.add_bpmn_str(content, filename=source_name)
+        parser.add_bpmn_xml(root, filename=source_name)
         process_ids = parser.get_process_ids()
         if not process_ids:
             raise DeployError(f"{source_name}: no executable process (isExecutable=\"true\") in the file")
@@ -66,16 +79,17 @@ def parse_diagram(content: bytes, source_name: str) -> ParsedDiagram:
             names[pid] = parser.get_process_parser(pid).get_name()
     except DeployError:
         raise
-    except etree.XMLSyntaxError as exc:
-        raise DeployError(f"{source_name}: not well-formed XML: {exc.msg} (line {exc.lineno})") from None
     except ValidationException as exc:
-        raise DeployError(f"{source_name}: {_validation_message(exc)}") from None
+        raise DeployError(f"{source_name}: {_validation_message(exc, elements)}") from None
     except SpiffWorkflowException as exc:
-        raise DeployError(f"{source_name}: {_first_line(str(exc))}") from None
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise DeployError(f"{source_name}: the diagram cannot be read: {_first_line(str(exc))}") from None
+        raise DeployError(f"{source_name}: {_readable(str(exc))}") from None
+    except RecursionError:
+        raise DeployError(f"{source_name}: the chain of elements is too long to read; split the process") from None
+    except (ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
+        raise DeployError(f"{source_name}: the diagram cannot be read: {_readable(str(exc))}") from None
     for pid, (spec, subs) in specs.items():
         _check_scripts(source_name, pid, spec, subs)
+        assign_lane_groups([spec, *subs.values()], root, elements, source_name)
     return ParsedDiagram(specs=specs, names=names)
 
 
@@ -145,17 +159,27 @@ def _check_scripts(source_name: str, pid: str, spec: BpmnProcessSpec, subs: dict
                         ) from None
 
 
-def _validation_message(exc: ValidationException) -> str:
-    where = []
-    element = getattr(exc, "id", None) or getattr(exc, "name", None)
-    if element:
-        where.append(f"element '{element}'")
-    line = getattr(exc, "line_number", None)
-    if line:
-        where.append(f"line {line}")
-    message = _first_line(getattr(exc, "error_msg", None) or str(exc))
-    return f"{message} ({', '.join(where)})" if where else message
+def _validation_message(exc: ValidationException, elements: dict[str, etree._Element]) -> str:
+    message = _readable(str(exc.args[0]) if exc.args else str(exc))
+    element_id = str(getattr(exc, "id", None) or "")
+    if element_id in elements:
+        return f"element {describe(elements[element_id])}: {message}"
+    return f"element '{clip(element_id)}': {message}" if element_id else message
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+# SpiffWorkflow wraps unexpected errors as ValidationException("%r" % ex) and sometimes puts an
+# lxml element's repr in a message; neither means anything to a user.
+_EXCEPTION_REPR = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\(")
+_ELEMENT_REPR = re.compile(r"<Element \{[^{}<>]{0,300}\}(\w{1,100}) at 0x[0-9a-fA-F]+>")
+_OBJECT_REPR = re.compile(r"<[^<>\n]{0,300}? at 0x[0-9a-fA-F]+>")
+
+
+def _readable(text: str) -> str:
+    """One short line for a user: never a traceback, never a Python repr."""
+    if _EXCEPTION_REPR.match(text):
+        if text.lstrip().startswith("RecursionError("):
+            return "the chain of elements is too long to read; split the process"
+        return "SpiffWorkflow cannot read this element; check it in the modeler"
+    text = _OBJECT_REPR.sub("an object", _ELEMENT_REPR.sub(r"<\1>", text))
+    lines = text.strip().splitlines()
+    return clip(lines[0], 300).rstrip(". ") if lines else "unknown error"

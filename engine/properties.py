@@ -2,11 +2,26 @@
 
 Literal properties are plain strings; expression properties are evaluated in
 the script sandbox against the task's data when the task becomes ready.
+
+Who may claim a user task
+-------------------------
+A user (or manual) task is offered to the group named by, in this order:
+
+1. its own ``candidate_group`` property;
+2. its lane's ``candidate_group`` property, declared on the lane like a task's
+   (``<bpmn:lane><bpmn:extensionElements><spiffworkflow:properties>``…);
+3. its lane's id: a task in ``<bpmn:lane id="supervision" name="督查 Supervision">``
+   is offered to the group ``supervision``.
+
+Never the lane's *name*, which is display text. A task inside a sub-process takes the
+sub-process's lane. Deploy resolves the rule once and writes the group into the
+task's deployed ``properties``, and refuses a user task that has no group by this
+rule and no ``candidate_user`` expression: nobody could ever claim it.
 """
 
 from __future__ import annotations
 
-# Literal: which group may claim the task (defaults to the lane), and which form it shows.
+# Literal: which group may claim the task (see the rule above), and which form it shows.
 CANDIDATE_GROUP = "candidate_group"
 FORM = "form"
 # A throw event with an ``event`` property is recorded as a process_event row.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import DeployError, ProcessDefinition, ProcessInstance
+from engine import DeployError, NotAllowed, ProcessDefinition, ProcessInstance
 
 from ..conftest import BPMN_DIR
 from ..lifecycle_helpers import SUPERVISOR, deploy_lifecycle, finish_measures, open_tasks, start, work
@@ -114,3 +114,128 @@ def test_a_harmless_diagram_deploys_and_runs_its_script(session, wf_engine):
     instance = wf_engine.start(session, "tiny", {}, actor=SUPERVISOR)
     assert result.definition.process_key == "tiny"
     assert instance.status.value == "completed"
+
+
+# -- Deploy sees every element (issue 6, items 5 and 10) ----------------------------------------
+
+FIXTURES = BPMN_DIR.parent / "tests" / "fixtures" / "bpmn"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def refusal(session, wf_engine, content: bytes, source: str = "evil.bpmn") -> str:
+    with pytest.raises(DeployError) as info:
+        wf_engine.deploy(session, content, source, actor="admin")
+    message = str(info.value)
+    assert message.startswith(f"{source}: ") and "\n" not in message and "Traceback" not in message
+    assert count(session) == 0
+    return message
+
+
+def test_a_start_event_named_start_is_refused_before_its_script_is_lost(session, wf_engine):
+    message = refusal(session, wf_engine, fixture("deploy_reserved_start.bpmn"))
+    assert "element id 'Start' (startEvent \"开始 Start\", line 8) is reserved" in message
+    assert "rename" in message
+
+
+@pytest.mark.parametrize("reserved", ["Start", "End", "Root", "StartEventSplit", "StartEventJoin",
+                                      "tiny.EndJoin", "act.BoundaryEventSplit", "gw.BoundaryEventJoin"])
+def test_every_id_spiffworkflow_uses_internally_is_refused(session, wf_engine, reserved):
+    content = tiny().replace(b'id="end"', f'id="{reserved}"'.encode()).replace(
+        b'targetRef="end"', f'targetRef="{reserved}"'.encode())
+    assert f"element id '{reserved}' (endEvent, line" in refusal(session, wf_engine, content)
+
+
+def test_a_duplicate_id_is_refused(session, wf_engine):
+    content = tiny().replace(b'<bpmn:sequenceFlow id="f4"', b'<bpmn:sequenceFlow id="f3"')
+    assert "element id 'f3' (sequenceFlow, line 13) is already used on line 11" in refusal(
+        session, wf_engine, content)
+
+
+def test_a_script_spiffworkflow_never_reaches_is_still_checked(session, wf_engine):
+    message = refusal(session, wf_engine, fixture("deploy_hidden_script.bpmn"))
+    assert "script of 'Script_orphan' (scriptTask \"Never reached\", line 14) is rejected" in message
+
+
+ORPHAN = b'<bpmn:endEvent id="end">'
+HIDDEN = {
+    "script in a non-executable process": (
+        b'</bpmn:process><bpmn:process id="doc" isExecutable="false"><bpmn:scriptTask id="hid">'
+        b"<bpmn:script>import os</bpmn:script></bpmn:scriptTask>", "script of 'hid'"),
+    "condition of an unreachable flow": (
+        b'<bpmn:sequenceFlow id="hid" sourceRef="nowhere" targetRef="end"><bpmn:conditionExpression>'
+        b"x.__class__</bpmn:conditionExpression></bpmn:sequenceFlow>", "condition of 'hid' (sequenceFlow"),
+    "timer of an orphan event": (
+        b'<bpmn:intermediateCatchEvent id="hid"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+        b"open('/etc/passwd').read()</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        b"</bpmn:intermediateCatchEvent>", "timer duration of 'hid'"),
+    "pre-script of an orphan task": (
+        b'<bpmn:task id="hid"><bpmn:extensionElements><spiffworkflow:preScript>eval("1")'
+        b"</spiffworkflow:preScript></bpmn:extensionElements></bpmn:task>", "pre-script of 'hid'"),
+    "property of an orphan task": (
+        b'<bpmn:userTask id="hid"><bpmn:extensionElements><spiffworkflow:properties>'
+        b'<spiffworkflow:property name="due" value="__import__(\'os\')" /></spiffworkflow:properties>'
+        b"</bpmn:extensionElements></bpmn:userTask>", "property 'due' of 'hid'"),
+    "multi-instance cardinality": (
+        b'<bpmn:task id="hid"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>'
+        b"().__class__</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:task>",
+        "loop cardinality of 'hid'"),
+}
+
+
+@pytest.mark.parametrize("case", HIDDEN.keys())
+def test_code_in_elements_spiffworkflow_ignores_is_checked(session, wf_engine, case):
+    hidden, expected = HIDDEN[case]
+    spiff_ns = b'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+    content = tiny().replace(ORPHAN, hidden + ORPHAN).replace(b"<bpmn:definitions ", b"<bpmn:definitions " + spiff_ns)
+    message = refusal(session, wf_engine, content)
+    assert expected in message and "is rejected" in message
+
+
+def test_a_lane_offers_its_tasks_to_the_group_it_declares_never_its_name(session, wf_engine):
+    from engine import Actor
+
+    from ..lifecycle_helpers import LEADER
+
+    wf_engine.deploy(session, fixture("deploy_lanes.bpmn"), "lanes.bpmn", actor="admin")
+    instance = wf_engine.start(session, "lanes", {}, actor=Actor("admin"))
+    for bpmn_id, group, claimant, outsider in [
+        ("Task_check", "supervision", SUPERVISOR, LEADER),   # lane id
+        ("Task_sign", "leader", LEADER, SUPERVISOR),         # lane's declared candidate_group
+        ("Task_follow_up", "supervision", SUPERVISOR, LEADER),  # inside a sub-process in that lane
+    ]:
+        [task] = open_tasks(session, instance.id)
+        assert (task.bpmn_id, task.candidate_group) == (bpmn_id, group)
+        with pytest.raises(NotAllowed):
+            wf_engine.claim(session, task.id, outsider)
+        work(session, wf_engine, task, claimant)
+    assert session.get(ProcessInstance, instance.id).status.value == "completed"
+
+
+def test_a_user_task_nobody_could_claim_is_refused(session, wf_engine):
+    message = refusal(session, wf_engine, fixture("deploy_unclaimable.bpmn"))
+    assert "user task 'Task_orphan' (userTask \"无人认领 Nobody's task\", line 10) can never be claimed" in message
+
+
+def test_a_candidate_user_alone_makes_a_task_claimable(session, wf_engine):
+    content = fixture("deploy_unclaimable.bpmn").replace(
+        b"<bpmn:incoming>Flow_1", b'<bpmn:extensionElements><spiffworkflow:properties xmlns:spiffworkflow='
+        b'"http://spiffworkflow.org/bpmn/schema/1.0/core"><spiffworkflow:property name="candidate_user" '
+        b"value=\"'sup1'\" /></spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>Flow_1")
+    [result] = wf_engine.deploy(session, content, "user.bpmn", actor="admin")
+    instance = wf_engine.start(session, "unclaimable", {}, actor=SUPERVISOR)
+    [task] = open_tasks(session, instance.id)
+    assert result.created and task.candidate_group is None and task.candidate_user == "sup1"
+    assert wf_engine.claim(session, task.id, SUPERVISOR).assignee == "sup1"
+
+
+@pytest.mark.parametrize(("definition", "value"), [("timeDuration", "'P99999999Y'"), ("timeDuration", "'-P1D'"),
+                                                   ("timeDate", "'not a date'"), ("timeCycle", "'R/PT0S'")])
+def test_an_absurd_literal_timer_is_refused_at_deploy(session, wf_engine, definition, value):
+    timer = (f'<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:{definition}>{value}'
+             f"</bpmn:{definition}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>").encode()
+    message = refusal(session, wf_engine, tiny().replace(ORPHAN, timer + ORPHAN))
+    kind = definition.removeprefix("time").lower()
+    assert f"timer {kind} of 'wait' (intermediateCatchEvent, line 14) is rejected" in message

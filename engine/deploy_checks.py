@@ -1,0 +1,177 @@
+"""Checks deploy runs on the diagram's XML itself, before SpiffWorkflow reads it.
+
+SpiffWorkflow keeps only what it reaches from a start event, so checking its parsed specs
+misses whatever it dropped. These checks walk every element of the document instead:
+
+* ids SpiffWorkflow uses for its own task specs (``Start``, ``End``, ``Root``, …) are
+  refused: an element with such an id is silently merged with the internal one, and the
+  elements after it disappear from the parsed process;
+* every id is unique and every literal fits the database column it will be stored in;
+* every script and expression the engine could run, wherever it sits, passes the
+  sandbox's static check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from .deploy_xml import BPMN_NS, bpmn, clip, describe, local_name, owner, spiff
+from .errors import DeployError
+from .lane_groups import lane_group
+from .models import HumanTask, ProcessDefinition, ProcessEvent
+from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM
+from .sandbox import ScriptRejected, check_expression, check_script
+from .timer_values import TimerValueError, check_timer_literal
+
+# Task spec names SpiffWorkflow 3.2 creates itself (BpmnProcessSpec, ProcessParser, TaskParser)
+# or drops on restore (the serializer pops 'Root'). A diagram element with one of these ids is
+# merged with the internal spec: parse_node returns the existing spec and stops there.
+RESERVED_IDS = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
+# '<process>.EndJoin', '<element>.BoundaryEventSplit/Join' and '<loop task> [child]'.
+RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin", " [child]")
+
+# Statement scripts, by element; everything else below is an expression.
+_SCRIPTS = {
+    bpmn("script"): "script",
+    spiff("preScript"): "pre-script",
+    spiff("postScript"): "post-script",
+}
+_EXPRESSIONS = {
+    bpmn("conditionExpression"): "condition",
+    bpmn("condition"): "condition",
+    bpmn("loopCondition"): "loop condition",
+    bpmn("loopCardinality"): "loop cardinality",
+    bpmn("completionCondition"): "completion condition",
+    bpmn("timeDate"): "timer date",
+    bpmn("timeDuration"): "timer duration",
+    bpmn("timeCycle"): "timer cycle",
+    bpmn("formalExpression"): "expression",
+    spiff("messagePayload"): "message payload",
+    spiff("payloadExpression"): "payload expression",
+    spiff("expression"): "correlation expression",
+}
+_PROPERTY = spiff("property")
+_SERVICE_PARAMETER = spiff("parameter")
+_HUMAN_TASKS = (bpmn("userTask"), bpmn("manualTask"))
+
+
+def check_document(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
+    """Run every XML-level check; return the BPMN elements by id for later messages."""
+    elements = check_ids(root, source_name)
+    check_sizes(root, source_name)
+    check_code(root, source_name)
+    return elements
+
+
+def check_ids(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
+    """Refuse reserved, duplicate and over-long ids of BPMN elements; return the elements by id."""
+    limit = _length(HumanTask, "bpmn_id")
+    elements: dict[str, etree._Element] = {}
+    for element in root.iter(f"{{{BPMN_NS}}}*"):
+        element_id = element.get("id")
+        if element_id is None:
+            continue
+        if element_id in RESERVED_IDS or element_id.endswith(RESERVED_SUFFIXES):
+            raise DeployError(
+                f"{source_name}: element id {describe(element)} is reserved by the workflow engine; "
+                "rename the element"
+            )
+        if not element_id.strip() or len(element_id) > limit:
+            raise DeployError(
+                f"{source_name}: element id {describe(element)} must be 1 to {limit} characters; rename the element"
+            )
+        if element_id in elements:
+            first = elements[element_id].sourceline
+            raise DeployError(
+                f"{source_name}: element id {describe(element)} is already used on line {first}; "
+                "rename one of them"
+            )
+        elements[element_id] = element
+    return elements
+
+
+def check_sizes(root: etree._Element, source_name: str) -> None:
+    """Refuse literals longer than the column that will hold them (PostgreSQL would fail mid-run)."""
+    limits = [
+        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "id", _length(ProcessDefinition, "process_key")),
+        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "name", _length(ProcessDefinition, "name")),
+        (root.iter(*_HUMAN_TASKS), "name", _length(HumanTask, "name")),
+        (root.iter(bpmn("lane")), "name", _length(HumanTask, "lane")),
+    ]
+    for elements, attribute, limit in limits:
+        for element in elements:
+            if len(element.get(attribute) or "") > limit:
+                raise DeployError(
+                    f"{source_name}: the {attribute} of {describe(element)} is longer than {limit} characters"
+                )
+    group_limit = _length(HumanTask, "candidate_group")
+    for lane in root.iter(bpmn("lane")):
+        if len(lane_group(lane)) > group_limit:
+            raise DeployError(
+                f"{source_name}: the group of lane {describe(lane)} (its candidate_group, else its id) is longer "
+                f"than {group_limit} characters"
+            )
+    literal_limits = {
+        CANDIDATE_GROUP: _length(HumanTask, "candidate_group"),
+        FORM: _length(HumanTask, "form_key"),
+        EVENT: _length(ProcessEvent, "name"),
+    }
+    for prop in root.iter(_PROPERTY):
+        name = prop.get("name") or ""
+        if name in literal_limits and len(prop.get("value") or "") > literal_limits[name]:
+            raise DeployError(
+                f"{source_name}: property '{name}' of {describe(owner(prop))} is longer than "
+                f"{literal_limits[name]} characters"
+            )
+
+
+def check_code(root: etree._Element, source_name: str) -> None:
+    """Statically check every script and expression in the document, wherever it sits."""
+    for element, kind, source, is_script in _code(root):
+        try:
+            if is_script:
+                check_script(source)
+            else:
+                check_expression(source)
+                if kind.startswith("timer "):
+                    # A plain literal ('P1D') is checked now; any other expression when it is evaluated.
+                    check_timer_literal(source, kind.removeprefix("timer "))
+        except (ScriptRejected, TimerValueError, ValueError, OverflowError) as exc:
+            raise DeployError(f"{source_name}: {kind} of {_where(element)} is rejected: {exc}") from None
+
+
+def _code(root: etree._Element) -> Iterator[tuple[etree._Element, str, str, bool]]:
+    """Every piece of code in the document as ``(element, kind, source, is_script)``."""
+    for element in root.iter(*_SCRIPTS, *_EXPRESSIONS):
+        is_script = element.tag in _SCRIPTS
+        kind = _SCRIPTS[element.tag] if is_script else _EXPRESSIONS[element.tag]
+        # SpiffWorkflow runs the leading text; check the whole text too in case a comment or
+        # child element splits it.
+        for source in {element.text or "", "".join(element.itertext())}:
+            if source.strip():
+                yield element, kind, source, is_script
+    for prop in root.iter(_PROPERTY):
+        name = prop.get("name") or ""
+        if name in EXPRESSION_PROPERTIES and (prop.get("value") or "").strip():
+            yield prop, f"property '{clip(name)}'", prop.get("value") or "", False
+    for param in root.iter(_SERVICE_PARAMETER):
+        if (param.get("value") or "").strip():
+            yield param, f"service parameter '{clip(param.get('id') or '')}'", param.get("value") or "", False
+
+
+def _where(element: etree._Element) -> str:
+    """The element a piece of code belongs to; a condition also names its flow's source."""
+    holder = owner(element)
+    text = describe(holder)
+    if local_name(holder) == "sequenceFlow" and holder.get("sourceRef"):
+        text += f" from '{clip(holder.get('sourceRef') or '')}'"
+    return text
+
+
+def _length(model: type, column: str) -> int:
+    """The declared length of a string column, so the limits follow the schema."""
+    length = getattr(model.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
+    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
+    return length
