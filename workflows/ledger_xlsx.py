@@ -8,9 +8,15 @@ an identical plan elsewhere. Status, 完成情况, 佐证材料 and 最近更新
 
 Reading validates every row and cell first and raises one ``LedgerValidationError``
 listing all problems; nothing is written unless the whole workbook is valid.
+
+Spreadsheet safety: every string is written as a text cell, never a formula, whatever it
+starts with (``ledger_xlsx_cells``), so text comes back exactly. Reading opens the file
+within ``WorkbookLimits`` (size, cells, merged ranges, rows; ``ledger_xlsx_guard``) and
+refuses a formula in a column it applies, with or without a cached result: paste values.
 """
 
 from .ledger_xlsx_export import export_ledger, round_meta, sheet_title, shown_status
+from .ledger_xlsx_guard import WorkbookLimits
 from .ledger_xlsx_import import LedgerImportResult, LedgerValidationError, import_ledger
 from .ledger_xlsx_layout import (
     DATE_FORMAT,
@@ -38,6 +44,7 @@ __all__ = [
     "WIDTHS",
     "LedgerImportResult",
     "LedgerValidationError",
+    "WorkbookLimits",
     "export_ledger",
     "import_ledger",
     "round_meta",

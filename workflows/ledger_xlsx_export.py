@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .deadlines import CHINA
 from .errors import ValidationError
 from .ledger import LedgerRow, ledger_rows
+from .ledger_xlsx_cells import REPLACEMENT, write_cell, xml_text
 from .ledger_xlsx_layout import (
     DATE_FORMAT,
     HEADER,
@@ -41,7 +42,7 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 def sheet_title(title: str, used: set[str]) -> str:
     """A valid, unique (case-insensitively) sheet name of at most 31 characters."""
-    base = re.sub(r"[\[\]:*?/\\]", "", title).strip().strip("'") or "台账"
+    base = re.sub(r"[\[\]:*?/\\]", "", xml_text(title).replace(REPLACEMENT, "")).strip().strip("'") or "台账"
     candidate, n = base[:31], 1
     while candidate.lower() in used:
         n += 1
@@ -92,9 +93,10 @@ def export_ledger(
         meta_rows.append([sheet.title, round_.id,
                           *(text[i:i + _JSON_CHUNK] for i in range(0, len(text), _JSON_CHUNK))])
     meta = workbook.create_sheet(META_SHEET)
-    meta.append(["sheet", "round_id", "round (JSON)"])
-    for row in meta_rows:
-        meta.append(row)
+    # a JSON chunk may start with "=" or "-" and a sheet title with "@": text cells, like the rest
+    for r, row in enumerate([["sheet", "round_id", "round (JSON)"], *meta_rows], start=1):
+        for col, value in enumerate(row, start=1):
+            write_cell(meta, r, col, value)
     meta.sheet_state = "hidden"
     workbook.active = 0
     workbook.save(path_or_stream)  # type: ignore[arg-type]
@@ -113,12 +115,12 @@ def _write_sheet(
 ) -> None:
     measures = {m.id: m for part in round_.parts for p in part.problems for m in p.measures}
     width = len(HEADER)
-    sheet.cell(TITLE_ROW, 1, round_.title).font = Font(bold=True, size=14)
+    write_cell(sheet, TITLE_ROW, 1, round_.title).font = Font(bold=True, size=14)
     sheet.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=width)
     sheet.row_dimensions[TITLE_ROW].height = 28
     for col, name in enumerate(HEADER + KEY_HEADER, start=1):
-        cell = sheet.cell(HEADER_ROW, col, name)
+        cell = write_cell(sheet, HEADER_ROW, col, name)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -141,7 +143,7 @@ def _write_sheet(
             json.dumps(flags, separators=(",", ":")),
         ]
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(r, col, value)
+            cell = write_cell(sheet, r, col, value)
             cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 3, 4, 7, 10))
             if col <= width:
                 cell.border = _BORDER

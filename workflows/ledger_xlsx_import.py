@@ -2,30 +2,42 @@
 
 Every row and cell is checked first and all problems are raised at once in one
 ``LedgerValidationError``; nothing is written unless the whole workbook is valid.
+
+The workbook may come from anyone: it is opened within limits (``WorkbookLimits``), and in
+the columns an import applies a formula, an error value (``#REF!``), text no database can
+store or a value of the wrong type is an error naming its sheet and cell, never a traceback
+and never a silently cleared deadline or leader. Merged cells read as their top-left value.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from engine import Actor, NotFound, WorkflowEngine
 
 from .errors import ValidationError
+from .ledger_xlsx_guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows, text_problem
 from .ledger_xlsx_layout import HEADER, KEY_HEADER, META_SHEET, ROUND_DATES
+from .ledger_xlsx_meta import MetaRow, flag_problems, load_json, meta_problems, read_meta
+from .ledger_xlsx_values import cell_text, read_deadline
 from .models import InspectionRound, Measure, Part, Person, Problem, Unit
 from .people import unit_by_name
-from .plan_dates import parse_deadline
 from .plan_import import find_or_create_unit, find_person, split_units
 from .plans import LIFECYCLE_PROCESS, add_measure, add_part, add_problem, create_round, launch
+
+# the columns an import applies (方面 … 整改时限); 序号 and the status columns are output only
+EDITABLE = range(1, 8)
+_MAX_ID = 2**31 - 1  # an integer key on PostgreSQL
+_MAX_TITLE = InspectionRound.__table__.c["title"].type.length  # type: ignore[attr-defined]
+_MAX_DEADLINE_TEXT = Measure.__table__.c["deadline_text"].type.length  # type: ignore[attr-defined]
 
 
 class LedgerValidationError(ValidationError):
@@ -70,9 +82,10 @@ class _Sheet:
 
     title: str
     heading: str
+    heading_problem: str | None  # why the heading cannot be a round's title, if it must be one
     rows: list[_Row]
     round_id: int | None
-    meta: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class _Reader:
@@ -84,33 +97,58 @@ class _Reader:
         self.people: dict[str, Person | None] = {}
         self.units: dict[str, Unit | None] = {}
         self.where = ""
+        self.reported: set[str] = set()
 
     def error(self, no: int | None, column: str | None, message: str) -> None:
         at = f"第{no}行 " if no is not None else ""
         self.errors.append(f"{self.where}{at}{column + ': ' if column else ''}{message}")
 
-    def sheet(self, sheet: Worksheet, meta: dict[str, Any], as_new: bool) -> _Sheet | None:
-        grid = [list(r) for r in sheet.iter_rows(values_only=True)]
-        found = (i for i, r in enumerate(grid[:5]) if [_text(v) for v in r[:len(HEADER)]] == HEADER)
+    def cell_error(self, cell: Cell, column: str, message: str) -> None:
+        """An error at a cell, named by sheet and A1 reference (once, even if merged over rows)."""
+        where = f"工作表“{cell.parent.title}” {cell.coordinate}"
+        if where not in self.reported:
+            self.reported.add(where)
+            self.errors.append(f"{where}（{column}）: {message}")
+
+    def sheet(self, sheet: Worksheet, as_new: bool, limits: WorkbookLimits) -> _Sheet | None:
+        cells = list(sheet_rows(sheet, limits.max_rows, limits.max_columns))
+        grid = [[cell.value for cell in row] for row in cells]
+        found = (i for i, r in enumerate(grid[:5]) if [cell_text(v) for v in r[:len(HEADER)]] == HEADER)
         header_at = next(found, None)
         if header_at is None:
             self.error(None, None, f"不是台账格式：找不到表头（{'、'.join(HEADER)}）")
             return None
-        names = [_text(v) for v in grid[header_at]]
+        names = [cell_text(v) for v in grid[header_at]]
         keys = {name: names.index(name) for name in KEY_HEADER if name in names}
-        heading = next((_text(v) for r in grid[:header_at] for v in r if _text(v)), sheet.title)
-        rows = []
-        for no, values in enumerate(grid[header_at + 1:], start=header_at + 2):
-            values += [None] * (len(HEADER) + len(KEY_HEADER) - len(values))
-            if any(_text(v) for v in values[:len(HEADER)]):
+        # the title above the header, else the sheet's name: the new round's title if _meta has none
+        title_cell = next((c for r in cells[:header_at] for c in r if cell_text(c.value)), None)
+        heading = cell_text(title_cell.value) if title_cell else sheet.title
+        problem = (cell_problem(title_cell) if title_cell else None) or text_problem(heading, _MAX_TITLE)
+        at = title_cell.coordinate if title_cell else "（工作表名称）"
+        heading_problem = f"工作表“{sheet.title}” {at}（标题）: {problem}" if problem else None
+        width = len(HEADER) + len(KEY_HEADER)
+        ignored = ("round_id", "measure_id") if as_new else ()
+        read = [*EDITABLE, *(i for name, i in keys.items() if name not in ignored)]
+        rows, measure_rows = [], 0
+        for no, (row_cells, values) in enumerate(zip(cells[header_at + 1:], grid[header_at + 1:], strict=True),
+                                                 start=header_at + 2):
+            values += [None] * (width - len(values))
+            if not any(cell_text(values[i]) for i in EDITABLE):
+                continue
+            measure_rows += 1
+            faults = [(cell, names[i], problem) for i in read if i < len(row_cells)
+                      if (problem := cell_problem(cell := row_cells[i]))]
+            for cell, column, problem in faults:
+                self.cell_error(cell, column, problem)
+            if not faults:
                 rows.append(self.row(no, values, keys, as_new))
-        if not rows:
+        if not measure_rows:
             self.error(None, None, "没有任何措施行")
         round_ids = {r.keys["round_id"] for r in rows if "round_id" in r.keys}
-        return _Sheet(sheet.title, heading, rows, self.check_keys(rows, round_ids), meta)
+        return _Sheet(sheet.title, heading, heading_problem, rows, self.check_keys(rows, round_ids))
 
     def row(self, no: int, values: list[Any], keys: dict[str, int], as_new: bool) -> _Row:
-        text = {name: _text(values[i]) for i, name in enumerate(HEADER)}
+        text = {name: cell_text(values[i]) for i, name in enumerate(HEADER)}
         for column in ("方面", "问题", "整改措施"):
             if not text[column]:
                 self.error(no, column, "不能为空")
@@ -118,22 +156,26 @@ class _Reader:
         key_ids: dict[str, int] = {}
         # as new, a row keeps only its problem key: it groups the rows, it points to nothing
         for name in KEY_HEADER[1:2] if as_new else KEY_HEADER[:3]:
-            raw = _text(hidden.get(name))
-            if raw and re.fullmatch(r"\d+(\.0)?", raw):
-                key_ids[name] = int(float(raw))
+            raw = cell_text(hidden.get(name))
+            number = re.fullmatch(r"(\d{1,10})(\.0)?", raw)
+            if number and 0 < int(number.group(1)) <= _MAX_ID:
+                key_ids[name] = int(number.group(1))
             elif raw:
-                self.error(no, name, f"不是有效的编号 \"{raw}\"")
+                self.error(no, name, f"不是有效的编号 \"{raw[:40]}\"")
         try:
-            flags = json.loads(_text(hidden.get("problem_flags")) or "{}")
-        except json.JSONDecodeError:
-            flags = {}
-            self.error(no, "problem_flags", "无法读取")
-        deadline_text = _text(hidden.get("deadline_text")) or None
+            flags = load_json(cell_text(hidden.get("problem_flags")) or "{}")
+        except ValueError:
+            flags = None
+        for problem in flag_problems(flags) if flags is not None else ["无法读取"]:
+            self.error(no, "problem_flags", problem)
+        deadline_text = cell_text(hidden.get("deadline_text")) or None
         try:
-            deadline, deadline_text = _deadline(values[7], deadline_text)
+            deadline, deadline_text = read_deadline(values[7], deadline_text)
         except ValueError as exc:
             deadline = None
             self.error(no, "整改时限", str(exc))
+        if deadline_text and len(deadline_text.strip()) > _MAX_DEADLINE_TEXT:
+            self.error(no, "整改时限", f"过长（最多 {_MAX_DEADLINE_TEXT} 个字符）")
         leader = self.person(text["责任领导"]) if text["责任领导"] else None
         if text["责任领导"] and leader is None:
             name = text["责任领导"]
@@ -184,52 +226,6 @@ class _Reader:
         return round_id
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-_ISO_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_NO_DATE_TEXTS = {"立行立改", "即知即改"}
-
-
-def _deadline(value: Any, hidden_text: str | None) -> tuple[date | None, str | None]:
-    """(deadline, deadline text) from a 整改时限 cell and the plan's text kept in the hidden column."""
-    text = _text(value)
-    m = _ISO_RE.match(text)
-    if isinstance(value, datetime | date) or m:
-        try:
-            day = value if isinstance(value, date) else date(*(int(g) for g in m.groups()))  # type: ignore[union-attr]
-        except ValueError:
-            raise ValueError(f"无法识别的日期 \"{text}\"") from None
-        day = day.date() if isinstance(day, datetime) else day
-        keep = hidden_text is not None and parse_deadline(hidden_text).due == day
-        return day, hidden_text if keep else None
-    if not text or text == hidden_text:  # a text the plan already had, such as 长期坚持
-        return None, hidden_text if text else None
-    if isinstance(value, int | float):
-        raise ValueError(f"无法识别的日期 \"{text}\"")
-    parsed = parse_deadline(text)
-    if parsed.due or parsed.long_term or text in _NO_DATE_TEXTS:
-        return parsed.due, text
-    raise ValueError(f"无法识别的日期 \"{text}\"")
-
-
-def _meta_sheet(workbook: Workbook) -> dict[str, dict[str, Any]]:
-    if META_SHEET not in workbook.sheetnames:
-        return {}
-    metas = {}
-    for row in workbook[META_SHEET].iter_rows(min_row=2, values_only=True):
-        try:
-            metas[_text(row[0])] = json.loads("".join(str(v) for v in row[2:] if v is not None))
-        except (json.JSONDecodeError, IndexError):
-            continue  # a damaged _meta only loses the round's metadata, not the plan
-    return metas
-
-
 def import_ledger(
     session: Session,
     engine: WorkflowEngine,
@@ -238,24 +234,34 @@ def import_ledger(
     actor: Actor,
     at: datetime,
     as_new: bool = False,
+    limits: WorkbookLimits = WorkbookLimits(),  # noqa: B008 (frozen, so one shared default is safe)
 ) -> LedgerImportResult:
     """Apply a ledger workbook: sheets with keys update their round, sheets without create one.
 
     ``as_new`` ignores the keys, so that an exported workbook becomes a new round (in this or
-    another database). New rounds are launched. Raises ``LedgerValidationError`` with every
-    error found before anything is written. Only flushes.
+    another database). New rounds are launched. Raises ``ValidationError`` for a file that is
+    not a workbook or exceeds ``limits``, and ``LedgerValidationError`` with every error found
+    in its cells, before anything is written. Only flushes.
     """
-    workbook = _open(path_or_stream)
-    metas = _meta_sheet(workbook)
+    workbook = open_workbook(path_or_stream, limits)
+    metas = read_meta(workbook, limits)
     ledgers = [ws for ws in workbook.worksheets if ws.title != META_SHEET]
     reader = _Reader(session)
     sheets = []
+    rows_left = limits.max_rows
     for ws in ledgers:
         reader.where = f"工作表“{ws.title}” " if len(ledgers) > 1 else ""
-        sheet = reader.sheet(ws, metas.get(ws.title, {}), as_new)
+        if ws.max_row > rows_left:  # counted before reading: reading a sheet creates its empty cells
+            reader.error(None, None, f"行数过多（整个工作簿最多读取 {limits.max_rows:,} 行）")
+            break
+        rows_left -= ws.max_row
+        sheet = reader.sheet(ws, as_new, limits)
         if sheet is not None:
             sheets.append(sheet)
     reader.where = ""
+    for sheet in sheets:
+        if sheet.round_id is None:
+            sheet.meta = _new_round_meta(reader, sheet, metas.get(sheet.title))
     if any(sheet.round_id is None for sheet in sheets):
         try:
             engine.latest_definition(session, LIFECYCLE_PROCESS)
@@ -275,23 +281,30 @@ def import_ledger(
     return result
 
 
-def _open(path_or_stream: str | Path | IO[bytes]) -> Workbook:
-    try:
-        return load_workbook(path_or_stream, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for files that are not workbooks
-        name = Path(path_or_stream).name if isinstance(path_or_stream, str | Path) else "the upload"
-        raise ValidationError(f"'{name}' is not an Excel workbook (.xlsx) or it is damaged") from exc
+def _new_round_meta(reader: _Reader, sheet: _Sheet, row: MetaRow | None) -> dict[str, Any]:
+    """The checked metadata of the round a sheet creates; problems are reported to ``reader``."""
+    meta: dict[str, Any] = {}
+    if row is not None and row.problem:
+        reader.errors.append(row.problem)
+    elif row is not None:
+        problems = meta_problems(row.meta)
+        reader.errors.extend(f"{row.where}（{sheet.title} 的轮次信息）: {problem}" for problem in problems)
+        meta = row.meta if not problems else {}
+    title = meta.get("title")
+    if not (isinstance(title, str) and title.strip()) and sheet.heading_problem:
+        reader.errors.append(sheet.heading_problem)
+    return meta
 
 
 def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: LedgerImportResult, *,
             actor: Actor, at: datetime) -> None:
     meta = sheet.meta
     day = {k: date.fromisoformat(v) if isinstance(v := meta.get(k), str) else None for k in ROUND_DATES}
-    unit_name = meta.get("inspected_unit")
+    unit_name = (meta.get("inspected_unit") or "").strip()
     round_ = create_round(
-        session, title=meta.get("title") or sheet.heading, at=at,
+        session, title=(meta.get("title") or "").strip() or sheet.heading, at=at,
         inspecting_group=meta.get("inspecting_group"),
-        inspected_unit=find_or_create_unit(session, unit_name) if isinstance(unit_name, str) else None,
+        inspected_unit=find_or_create_unit(session, unit_name) if unit_name else None,
         signatory=meta.get("signatory"), contacts=meta.get("contacts") or {},
         sections=meta.get("sections") or {}, source_name=meta.get("source_name"), **day,
     )
@@ -304,10 +317,10 @@ def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: Led
             part = parts.get(row.part) or parts.setdefault(row.part, add_part(session, round_, row.part))
             mine = [r for r in sheet.rows if (r.keys.get("problem_id") or (r.part, r.problem)) == group]
             problem = problems[group] = add_problem(
-                session, part, row.problem, long_term=bool(row.flags.get("long_term")),
-                lookback_months=int(row.flags.get("lookback_months", 6)),
-                report_interval_months=int(row.flags.get("report_interval_months", 1)),
-                publishable=bool(row.flags.get("publishable", True)),
+                session, part, row.problem, long_term=row.flags.get("long_term") is True,
+                lookback_months=row.flags.get("lookback_months") or 6,
+                report_interval_months=row.flags.get("report_interval_months") or 1,
+                publishable=row.flags.get("publishable") is not False,
                 leader=_shared([r.leader for r in mine]), lead_unit=_shared([r.lead_unit for r in mine]),
             )
         add_measure(session, problem, row.measure, deadline=row.deadline, deadline_text=row.deadline_text,
