@@ -3,28 +3,36 @@
 Every page needs a signed-in person except the login page, ``/health``,
 static files and ``/public/...``. The person is loaded through the request's
 session; ``current_actor()`` is how routes hand the person to the engine.
+
+The session cookie holds no person id, only the token of a server-side session
+(``workflows.user_sessions``): logging out deletes it, so a copy of the cookie
+opens nothing afterwards, and a password change ends all of the person's
+sessions. Sign-in attempts go through a throttle (``workflows.login_guard``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from functools import cache, wraps
+from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from engine import Actor
+from workflows.login_guard import ThrottlePolicy, sign_in
 from workflows.models import Person, Role
-from workflows.people import actor_for, authenticate, person_by_login
+from workflows.people import actor_for
+from workflows.user_sessions import end_session, person_for_session
 
 from .db_session import get_session
 from .errors import error_response, wants_json
 from .i18n import t
+from .services import services
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -37,13 +45,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SignedInUser(UserMixin):
-    """Flask-Login's view of a person; the domain model stays free of web concerns."""
+    """Flask-Login's view of a person signed in under one server-side session token."""
 
-    def __init__(self, person: Person) -> None:
+    def __init__(self, person: Person, token: str) -> None:
         self.person = person
+        self.token = token
 
     def get_id(self) -> str:
-        return str(self.person.id)
+        # What Flask-Login keeps in the cookie: the session token, never the person's id.
+        return self.token
 
     @property
     def is_active(self) -> bool:
@@ -59,14 +69,10 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> SignedInUser | None:
-    try:
-        person = get_session().get(Person, int(user_id))
-    except ValueError:
-        return None
-    if person is None or not person.active:  # deactivated people lose their open sessions
-        return None
-    return SignedInUser(person)
+def _load_user(token: str) -> SignedInUser | None:
+    # None for an ended, expired or unknown session and for deactivated people.
+    person = person_for_session(get_session(), token, at=_now(), max_age=_session_max_age())
+    return SignedInUser(person, token) if person is not None else None
 
 
 @login_manager.unauthorized_handler
@@ -140,38 +146,60 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    """The sign-in form; a refused attempt shows the form again with a message.
+
+    A refused attempt is answered with status 200, not 401 or 429, on purpose: the
+    request commits only below 400 (``db_session``), and the failure counter and its
+    audit entries must be committed for the throttle to count at all.
+    """
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url or url_for("home.index"))
     failed = False
+    locked_minutes = 0
     login_name = ""
     if request.method == "POST":
         login_name = request.form.get("login", "")
-        person = _authenticate(get_session(), login_name, request.form.get("password", ""))
-        if person is not None:
-            login_user(SignedInUser(person))
+        now = _now()
+        result = sign_in(
+            get_session(), login_name, request.form.get("password", ""),
+            address=request.remote_addr, at=now, policy=_policy(), session_max_age=_session_max_age(),
+        )
+        if result.person is not None and result.token is not None:
+            login_user(SignedInUser(result.person, result.token))
             return redirect(next_url or url_for("home.index"))
         failed = True
-    return render_template("login.html", failed=failed, login_name=login_name, next_url=next_url)
+        if result.locked_until is not None:
+            locked_minutes = max(1, math.ceil((result.locked_until - now).total_seconds() / 60))
+    return render_template(
+        "login.html", failed=failed, locked_minutes=locked_minutes, login_name=login_name, next_url=next_url
+    )
 
 
 @bp.post("/logout")
 def logout() -> WerkzeugResponse:
+    """End this sign-in on the server too, so a copy of the cookie is worth nothing."""
+    if current_user.is_authenticated:
+        end_session(get_session(), cast(SignedInUser, current_user).token)
     logout_user()
     return redirect(url_for("auth.login"))
 
 
-def _authenticate(session: Session, login_name: str, password: str) -> Person | None:
-    person = authenticate(session, login_name, password)
-    if person is None:
-        known = person_by_login(session, login_name.strip())
-        if known is None or not known.active:
-            # authenticate() returns early for unknown or inactive logins; hash anyway so the
-            # response time does not tell which logins exist.
-            check_password_hash(_dummy_hash(), password)
-    return person
+def _now() -> datetime:
+    # The app's one clock (tests hand in ENGINE_CLOCK and move it instead of sleeping).
+    return services().workflow_engine.clock()
 
 
-@cache
-def _dummy_hash() -> str:
-    return generate_password_hash("not a real password")
+def _policy() -> ThrottlePolicy:
+    config = current_app.config
+    return ThrottlePolicy(
+        account_failures=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        address_failures=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+        first_lockout=timedelta(seconds=config["LOGIN_LOCKOUT_SECONDS"]),
+        max_lockout=timedelta(seconds=config["LOGIN_LOCKOUT_MAX_SECONDS"]),
+    )
+
+
+def _session_max_age() -> timedelta:
+    return timedelta(seconds=current_app.config["SESSION_MAX_AGE_SECONDS"])

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, EngineError, FixedClock, WorkflowEngine
+from engine import Actor, EngineError, FixedClock, WorkflowEngine, parse_json_data
 from engine.db import make_engine, make_session_factory
 from workflows import tasks as task_service
 from workflows.demo import DEMO_PASSWORD, create_demo_plan
@@ -183,12 +182,9 @@ def unclaim(task_id: int, login: str) -> None:
 @click.option("--data", "data_text", default="{}", help='form data as JSON, e.g. \'{"progress": "..."}\'')
 def complete(task_id: int, login: str, data_text: str) -> None:
     """Complete a claimed task with its form data."""
-    try:
-        data: Any = json.loads(data_text)
-    except json.JSONDecodeError as exc:
-        _fail(f"--data is not valid JSON: {exc.msg} (column {exc.colno})")
-    if not isinstance(data, dict):
-        _fail("--data must be a JSON object")
+    with _errors():
+        # Bounded before anything runs: depth, number sizes, NUL and lone surrogates (engine/payload.py).
+        data = parse_json_data(data_text, what="--data")
     context = _context()
     with _errors(), context.unit_of_work() as session:
         task = task_service.complete(session, context.workflow_engine, task_id, _actor(session, login), data)
@@ -237,6 +233,7 @@ def ledger(round_id: int | None) -> None:
 def serve(host: str, port: int, scheduler: bool) -> None:
     """Run the web app (and the timer scheduler)."""
     from web.app import create_app
+    from web.dev_server import RequestHandler
     from web.scheduler import start_background
 
     with _errors():
@@ -246,7 +243,8 @@ def serve(host: str, port: int, scheduler: bool) -> None:
     state = f"scheduler on, every {interval}s" if started else "scheduler off"
     click.echo(f"Rectiflow listening on http://{host}:{port}/  ({state})", err=False)
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # RequestHandler: a Server header without the Werkzeug and Python versions.
+        app.run(host=host, port=port, use_reloader=False, threaded=True, request_handler=RequestHandler)
     finally:
         if started:
             started.shutdown(wait=False)

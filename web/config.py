@@ -28,12 +28,28 @@ Keys:
     Where evidence files are stored; relative paths are made absolute from the current directory.
 ``MAX_CONTENT_LENGTH``
     Largest request body in bytes (uploads); larger requests get HTTP 413.
+``DOCX_MAX_XML_BYTES`` (20 MB)
+    Largest uncompressed size of a .docx plan (its XML and other parts, from the zip
+    directory and checked while unpacking); larger ones are refused before they are
+    read, which bounds the memory an import takes (about 13 times this). >= 1.
 ``BABEL_DEFAULT_LOCALE``, ``LANGUAGES``
     The UI's default language and the languages a user may switch to.
 ``SESSION_COOKIE_HTTPONLY``, ``SESSION_COOKIE_SAMESITE``, ``SESSION_COOKIE_SECURE``
     Session cookie hardening; set ``SESSION_COOKIE_SECURE`` when served over HTTPS.
 ``WTF_CSRF_ENABLED``
     CSRF protection of every POST form (Flask-WTF); only tests turn it off.
+``LOGIN_MAX_FAILURES_PER_ACCOUNT`` (5), ``LOGIN_MAX_FAILURES_PER_ADDRESS`` (20), ``LOGIN_FAILURE_WINDOW_SECONDS`` (900)
+    Wrong passwords within the window that lock a login name, or a client address
+    (higher: an office may share one address), against signing in. Unknown login
+    names are counted like real ones.
+``LOGIN_LOCKOUT_SECONDS`` (60), ``LOGIN_LOCKOUT_MAX_SECONDS`` (3600)
+    How long the first lock lasts; each further lock within the maximum of the last
+    one lasts twice as long, up to the maximum. While locked, even the right password
+    is refused. The maximum must be at least the first lock.
+``SESSION_MAX_AGE_SECONDS`` (43200)
+    How long a sign-in lasts at most, whatever the cookie says (sessions are also
+    ended by logging out, a password change or deactivation). This and the five
+    ``LOGIN_*`` keys are whole numbers >= 1.
 
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
@@ -61,12 +77,19 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_INTERVAL_SECONDS": 60,
     "UPLOAD_DIR": "uploads",
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "DOCX_MAX_XML_BYTES": 20 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "LANGUAGES": ["zh_CN", "en"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "WTF_CSRF_ENABLED": True,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_LOCKOUT_SECONDS": 60,
+    "LOGIN_LOCKOUT_MAX_SECONDS": 60 * 60,
+    "SESSION_MAX_AGE_SECONDS": 12 * 60 * 60,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -135,7 +158,7 @@ def _validate(settings: dict[str, Any]) -> None:
         make_url(url)
     except ArgumentError:
         raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
-    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1)):
+    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1), ("DOCX_MAX_XML_BYTES", 1)):
         value = settings.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{key} must be a whole number, got {value!r}")
@@ -166,6 +189,28 @@ def _validate(settings: dict[str, Any]) -> None:
     upload_dir = settings.get("UPLOAD_DIR")
     if not isinstance(upload_dir, str | Path) or not str(upload_dir).strip():
         raise ConfigError("UPLOAD_DIR must not be empty")
+    _validate_sign_in(settings)
+
+
+def _validate_sign_in(settings: dict[str, Any]) -> None:
+    for key in _SIGN_IN_KEYS:
+        value = settings.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{key} must be a whole number, got {value!r}")
+        if value < 1:
+            raise ConfigError(f"{key} must be at least 1, got {value}")
+    if settings["LOGIN_LOCKOUT_MAX_SECONDS"] < settings["LOGIN_LOCKOUT_SECONDS"]:
+        raise ConfigError("LOGIN_LOCKOUT_MAX_SECONDS must be at least LOGIN_LOCKOUT_SECONDS")
+
+
+_SIGN_IN_KEYS = (
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
+    "LOGIN_LOCKOUT_SECONDS",
+    "LOGIN_LOCKOUT_MAX_SECONDS",
+    "SESSION_MAX_AGE_SECONDS",
+)
 
 
 def _absolute_sqlite_url(url: str) -> str:

@@ -45,6 +45,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "auth.submit": ("登录", "Sign in"),
     "auth.logout": ("退出登录", "Sign out"),
     "auth.failed": ("用户名或密码错误", "Wrong login or password"),
+    "auth.locked": (
+        "登录失败次数过多，请 {minutes} 分钟后再试。",
+        "Too many failed sign-ins; try again in {minutes} min.",
+    ),
     "auth.signed_in_as": ("当前用户", "Signed in as"),
     "auth.no_unit": ("未关联单位", "No unit"),
     "home.title": ("首页", "Home"),

@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JsonType
@@ -61,6 +61,50 @@ class Person(Base):
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+
+class UserSession(Base):
+    """One sign-in of one person, named by the browser's session cookie (``workflows.user_sessions``).
+
+    Kept on the server so that ending it takes effect at once: logout deletes the
+    row, a password change or deactivation deletes all of the person's rows, and a
+    cookie whose row is gone opens nothing. Only a hash of the token is stored.
+    """
+
+    __tablename__ = "user_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ThrottleScope(enum.StrEnum):
+    """What a failed-login counter counts: one login name, or one client address."""
+
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one login name or one address, and its lock (``workflows.login_guard``).
+
+    In the database, not in memory, so that every web worker sees the same counts.
+    ``key`` is a SHA-256 of the login or address: bounded, and any typed text fits.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[ThrottleScope] = mapped_column(
+        Enum(ThrottleScope, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # within the window that started at window_start
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # locks in a row: each one lasts twice as long
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class InspectionRound(Base):

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import Actor
+from engine.audit import record
 
 from .errors import ValidationError
 from .models import Person, Role, Unit
+from .user_sessions import end_all_sessions
 
 MIN_PASSWORD = 8
+LOGIN_MAX = 100  # Person.login's column size
 
 
 def create_unit(session: Session, code: str, name: str) -> Unit:
@@ -73,14 +78,60 @@ def person_by_login(session: Session, login: str) -> Person | None:
 
 
 def authenticate(session: Session, login: str, password: str) -> Person | None:
-    """The active person with this login and password, or None."""
-    person = person_by_login(session, login.strip())
-    if person is None or not person.active or not check_password_hash(person.password_hash, password):
+    """The active person with this login and password, or None.
+
+    An unknown or inactive login costs one password hash like a wrong password does,
+    so the time taken does not tell which logins exist.
+    """
+    login = login.strip()
+    person = person_by_login(session, login) if could_be_login(login) else None
+    if person is None or not person.active:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(person.password_hash, password):
         return None
     return person
+
+
+def could_be_login(text: str) -> bool:
+    """Whether ``text`` fits the login column: not too long, no control characters.
+
+    Anything else cannot name a person, and PostgreSQL would refuse a NUL in the query.
+    """
+    return 0 < len(text) <= LOGIN_MAX and not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def change_password(session: Session, person: Person, new_password: str, *, actor: str, at: datetime) -> int:
+    """Set ``person``'s password and end every session they have open; returns how many were ended.
+
+    Whoever held an old session cookie (a copy, a forgotten browser) must sign in again.
+    """
+    if len(new_password) < MIN_PASSWORD:
+        raise ValidationError(f"the password must have at least {MIN_PASSWORD} characters")
+    person.password_hash = generate_password_hash(new_password)
+    ended = end_all_sessions(session, person)
+    record(session, at=at, actor=actor, action="password_changed", detail={"login": person.login,
+                                                                          "sessions_ended": ended})
+    session.flush()
+    return ended
+
+
+def deactivate_person(session: Session, person: Person, *, actor: str, at: datetime) -> int:
+    """Stop ``person`` from signing in and end their open sessions; returns how many were ended."""
+    person.active = False
+    ended = end_all_sessions(session, person)
+    record(session, at=at, actor=actor, action="person_deactivated", detail={"login": person.login,
+                                                                            "sessions_ended": ended})
+    session.flush()
+    return ended
 
 
 def actor_for(person: Person) -> Actor:
     """How the engine sees this person: login, roles as groups, unit as the unit key."""
     units = frozenset({person.unit.code}) if person.unit is not None else frozenset()
     return Actor(person.login, groups=frozenset(r.value for r in person.roles), units=units)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a real password")
