@@ -62,6 +62,16 @@ def _context() -> Context:
     return Context(database_url())
 
 
+def _docx_limit() -> int:
+    """DOCX_MAX_XML_BYTES from the same settings as the web app (``RECTIFLOW_DOCX_MAX_XML_BYTES``)."""
+    from web.config import ConfigError, load_config
+
+    try:
+        return int(load_config()["DOCX_MAX_XML_BYTES"])
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _actor(session: Session, login: str) -> Actor:
     """The person's actor when they exist; a bare actor with that key otherwise (for the audit log)."""
     person = person_by_login(session, login)
@@ -109,7 +119,7 @@ def print_tree(parsed: ParsedPlan) -> None:
 def import_plan_command(file: Path, dry_run: bool, as_json: bool, no_launch: bool, login: str) -> None:
     """Import a rectification plan or progress report (.txt or .docx) and launch its lifecycles."""
     with _failures():
-        parsed = parse_file(file)
+        parsed = parse_file(file, docx_max_xml_bytes=_docx_limit())
     if dry_run:
         if as_json:
             click.echo(json.dumps(parsed.to_json_dict(), ensure_ascii=False, indent=2))

@@ -6,11 +6,16 @@ problem, ``整改措施：`` followed by ``（k）措施（整改时限：…；
 per row (or, for a cell that itself lists 一是…二是…, the cell and then one labelled line per
 field), and ``第X部分`` lines when a 方面/类别 column changes. Other tables yield
 their cells' text, one line per distinct cell.
+
+A .docx is a zip, and a small one can unpack to gigabytes of XML (python-docx holds it
+all, and its tree, in memory): the package is measured before python-docx opens it.
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 from docx import Document
@@ -33,10 +38,24 @@ _FIELD_LABEL = {"deadline": "整改时限", "leader": "责任领导", "lead_unit
 _LEADING_NUMBER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.、．]|[（(]\d{1,3}[)）])\s*")
 _MARKER_RE = re.compile(r"一是|[（(]1[)）]|①")
 _CN_DIGITS = "零一二三四五六七八九"
+# python-docx needs about 13 times the XML's size in memory and 0.5 s per MB: 20 MB is at most
+# ~10 s and ~300 MB, far above any real plan (a 100-page document has a few MB of XML).
+DEFAULT_MAX_XML_BYTES = 20 * 1024 * 1024
+_CHUNK = 64 * 1024
+_MB = 1024 * 1024
 
 
-def read_docx_text(path: Path) -> str:
-    """All text of the document in reading order, one paragraph or cell per line."""
+class DocxRefused(ValueError):
+    """A .docx refused before it is read; the message continues "The file 'x' …"."""
+
+
+def read_docx_text(path: Path, *, max_xml_bytes: int = DEFAULT_MAX_XML_BYTES) -> str:
+    """All text of the document in reading order, one paragraph or cell per line.
+
+    Raises ``DocxRefused`` for a file that is not a zip, is damaged, or unpacks to more
+    than ``max_xml_bytes`` (so memory stays bounded by that limit).
+    """
+    check_package(path, max_xml_bytes)
     document = Document(str(path))
     out: list[str] = []
     for block in document.iter_inner_content():
@@ -45,6 +64,39 @@ def read_docx_text(path: Path) -> str:
         else:
             out.extend(_table_lines(block))
     return "\n".join(out)
+
+
+def check_package(path: Path, max_xml_bytes: int) -> None:
+    """Refuse a package that unpacks to more than ``max_xml_bytes``, or that is not a sound zip.
+
+    The zip directory's sizes are checked first (nothing is unpacked for a bomb that says
+    what it is); then every member is unpacked in chunks and counted, so a directory that
+    lies about the sizes is caught too, without holding more than one chunk.
+    """
+    limit = f"the limit is {_size(max_xml_bytes)}"
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+            declared = sum(member.file_size for member in members)
+            if declared > max_xml_bytes:
+                raise DocxRefused(f"unpacks to {_size(declared)} of XML and other parts; {limit}.")
+            unpacked = 0
+            for member in members:
+                with package.open(member) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > max_xml_bytes:
+                            # zipfile stops at the declared size today; this holds whatever the reader does
+                            raise DocxRefused(f"unpacks to more than its zip directory says; {limit}.")
+    except DocxRefused:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # a damaged archive, an unknown compression method, a password-protected member
+        raise DocxRefused("is a damaged .docx document and cannot be read.") from exc
+
+
+def _size(n: int) -> str:
+    return f"{n / _MB:.1f} MB" if n >= _MB // 10 else f"{n:,} bytes"
 
 
 def _cell_text(cell: _Cell) -> str:

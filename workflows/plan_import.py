@@ -22,6 +22,7 @@ from engine import Actor, NotFound, WorkflowEngine
 from .errors import NotFoundError, ValidationError
 from .models import InspectionRound, Measure, Person, Problem, Unit
 from .people import create_unit, person_by_login, unit_by_code, unit_by_name
+from .plan_text import check_parsed_plan, check_text
 from .plan_tree import ParsedMeasure, ParsedPlan
 from .plans import (
     LIFECYCLE_PROCESS,
@@ -39,6 +40,7 @@ DEFAULT_PART_TITLE = "反馈问题"
 LONG_TERM_TEXT = "长期坚持"
 UNRESOLVED = "unresolved"
 UNIT_SEPARATORS = "、，,;；/ "
+MAX_UNIT_NAME = 200  # Unit.name's column
 
 
 @dataclass
@@ -95,6 +97,8 @@ def find_person(session: Session, name_or_login: str) -> Person | None:
 
 def find_or_create_unit(session: Session, name: str) -> Unit:
     """The unit with this name, or a new one with a code generated from the name."""
+    check_text(name, "a unit name")
+    check_text(name, f"the unit name '{name.strip()[:30]}…'", MAX_UNIT_NAME)
     unit = unit_by_name(session, name)
     if unit is not None:
         return unit
@@ -134,6 +138,7 @@ def import_plan(
     measure; otherwise the round is created unlaunched and a warning says why. ``progress``
     is called with 1 after each problem is launched. Only flushes.
     """
+    check_parsed_plan(parsed)  # before any query: PostgreSQL refuses NUL even in a lookup
     if launch_it:
         _require_deployed(session, engine)
     with session.begin_nested():  # all or nothing, whatever fails on the way
@@ -313,6 +318,8 @@ def fill_in(
     """
     if deadline is None and not leader_login and not lead_unit and not units:
         raise ValidationError("nothing to fill in: give a deadline, a leader, a lead unit or units")
+    for name in (leader_login, lead_unit, *([units] if isinstance(units, str) else units or ())):
+        check_text(name, "a name to fill in")  # before the lookups: PostgreSQL refuses NUL in a query
     measure = measure_by_number(round_, number)
     problem = measure.problem
     leader = lead = None

@@ -13,7 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from workflows.plan_docx import read_docx_text
+from workflows.plan_docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
 from workflows.plan_measures import build_problem, contains_field_label, starts_with_field_label
 from workflows.plan_meta import detect_closing, detect_title, extract_stats, fill_meta, is_furniture
 from workflows.plan_outline import (
@@ -44,11 +44,12 @@ class PlanImportError(ValueError):
     """The document cannot be imported; the message is one sentence naming the file."""
 
 
-def parse_file(path: str | Path) -> ParsedPlan:
+def parse_file(path: str | Path, *, docx_max_xml_bytes: int = DEFAULT_MAX_XML_BYTES) -> ParsedPlan:
     """Parse a .txt (UTF-8, with or without BOM, or GB18030) or .docx file.
 
     Raises ``PlanImportError`` for a missing, empty, oversized (> 2 MB), binary or corrupt
-    file, an unsupported suffix, or a document in which no problems are found.
+    file, a .docx that unpacks to more than ``docx_max_xml_bytes``, an unsupported suffix,
+    or a document in which no problems are found.
     """
     path = Path(path)
     name = path.name
@@ -69,7 +70,7 @@ def parse_file(path: str | Path) -> ParsedPlan:
     if size == 0:
         raise PlanImportError(f"The file '{name}' is empty.")
     if suffix == ".docx":
-        text = _read_docx(path, name)
+        text = _read_docx(path, name, docx_max_xml_bytes)
     else:
         try:
             data = path.read_bytes()
@@ -79,11 +80,13 @@ def parse_file(path: str | Path) -> ParsedPlan:
     return parse_text(text, source_name=name)
 
 
-def _read_docx(path: Path, name: str) -> str:
+def _read_docx(path: Path, name: str, max_xml_bytes: int) -> str:
     if not zipfile.is_zipfile(path):
         raise PlanImportError(f"The file '{name}' is not a valid .docx document (it is not a Word/zip file).")
     try:
-        return read_docx_text(path)
+        return read_docx_text(path, max_xml_bytes=max_xml_bytes)
+    except DocxRefused as exc:
+        raise PlanImportError(f"The file '{name}' {exc}") from None
     except Exception as exc:  # python-docx raises many types for damaged packages
         raise PlanImportError(f"The file '{name}' is a damaged .docx document and cannot be read.") from exc
 

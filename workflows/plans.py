@@ -14,8 +14,15 @@ from engine import Actor, WorkflowEngine
 from .deadlines import NO_DEADLINE, deadline_iso
 from .errors import NotFoundError, ValidationError
 from .models import InspectionRound, Measure, Part, Person, Problem, Unit
+from .plan_text import check_json_text, check_text
 
 LIFECYCLE_PROCESS = "rectification"
+# The longest text each short column holds (workflows/models.py); longer is an error, not a cut.
+MAX_ROUND_TITLE = 300
+MAX_GROUP = 200
+MAX_SIGNATORY = 200
+MAX_SOURCE_NAME = 300
+MAX_DEADLINE_TEXT = 100
 
 
 def create_round(
@@ -37,6 +44,12 @@ def create_round(
     """Add an inspection round (巡察轮次) with its feedback metadata."""
     if not title.strip():
         raise ValidationError("an inspection round needs a title")
+    check_text(title, "the round title", MAX_ROUND_TITLE)
+    check_text(inspecting_group, "the inspecting group", MAX_GROUP)
+    check_text(signatory, "the signatory", MAX_SIGNATORY)
+    check_text(source_name, "the source file name", MAX_SOURCE_NAME)
+    check_json_text(dict(contacts or {}), "a contact of the round")
+    check_json_text(dict(sections or {}), "a section of the round")
     if period_start and period_end and period_end < period_start:
         raise ValidationError("the inspection period ends before it starts")
     round_ = InspectionRound(
@@ -62,6 +75,7 @@ def add_part(session: Session, round_: InspectionRound, title: str) -> Part:
     """Append a part (方面) to a round."""
     if not title.strip():
         raise ValidationError("a part needs a title")
+    check_text(title, f"part {len(round_.parts) + 1}'s title")
     part = Part(round=round_, ordinal=len(round_.parts) + 1, title=title.strip())
     session.add(part)
     session.flush()
@@ -83,6 +97,7 @@ def add_problem(
     """Append a problem (问题) to a part."""
     if not title.strip():
         raise ValidationError("a problem needs a title")
+    check_text(title, f"problem {part.ordinal}.{len(part.problems) + 1}'s title")
     if not 1 <= lookback_months <= 36:
         raise ValidationError("the look-back delay must be between 1 and 36 months")
     if not 1 <= report_interval_months <= 12:
@@ -117,6 +132,9 @@ def add_measure(
     """Append a measure (整改措施) to a problem."""
     if not text.strip():
         raise ValidationError("a measure needs its text")
+    number = f"{problem.part.ordinal}.{problem.ordinal}.{len(problem.measures) + 1}"
+    check_text(text, f"measure {number}'s text")
+    check_text(deadline_text, f"measure {number}'s deadline text", MAX_DEADLINE_TEXT)
     measure = Measure(
         problem=problem,
         ordinal=len(problem.measures) + 1,
