@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.plan_parser import parse_text  # noqa: E402
+from workflows.plan_import import parse_text  # noqa: E402
 
 SEED = ROOT / "tests" / "fixtures" / "plans" / "seed_haizhu_progress_report.txt"
 _CN = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]

@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 from engine import EngineError, HumanTask, ProcessInstance, TaskStateError, TaskStatus, WorkflowEngine, parse_json_data
 from engine.models import AuditEntry
 from workflows.errors import DomainError
-from workflows.ledger_xlsx import export_ledger, import_ledger
+from workflows.ledger import export_ledger, import_ledger
 from workflows.models import Measure, Problem
-from workflows.plan_import import import_plan
-from workflows.plan_parser import PlanImportError, parse_text
+from workflows.plan_import import PlanImportError, import_plan, parse_text
 
 from .lifecycle_helpers import OFFICER, deploy_lifecycle, open_tasks, start
 from .workflows.plan_fixtures import ADMIN, FIXTURES, plan_counts, small_plan

@@ -14,7 +14,7 @@ from engine import Actor, WorkflowEngine
 from .deadlines import NO_DEADLINE, deadline_iso
 from .errors import NotFoundError, ValidationError
 from .models import InspectionRound, Measure, Part, Person, Problem, Unit
-from .plan_text import check_json_text, check_text
+from .text_checks import check_json_text, check_text
 
 LIFECYCLE_PROCESS = "rectification"
 # The longest text each short column holds (workflows/models.py); longer is an error, not a cut.

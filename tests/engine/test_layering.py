@@ -7,7 +7,7 @@ import sys
 
 from ..conftest import ROOT
 
-MODULES = ["engine", "engine.runtime", "workflows.tasks", "workflows.plan_import", "workflows.ledger_xlsx",
+MODULES = ["engine", "engine.runtime", "workflows.tasks", "workflows.plan_import", "workflows.ledger",
            "workflows.report"]
 CHECK = f"""
 import importlib, sys

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from engine import Actor, ProcessInstance, WorkflowEngine
 from workflows.models import InspectionRound, Measure, Part, Person, Problem, Role, Unit
 from workflows.people import create_person, create_unit
-from workflows.plan_import import ImportResult, import_plan
-from workflows.plan_parser import parse_file
+from workflows.plan_import import ImportResult, import_plan, parse_file
 from workflows.plans import add_measure, add_part, add_problem, create_round, launch
 
 from ..conftest import SEED

@@ -21,8 +21,7 @@ from workflows import forms
 from workflows import tasks as task_service
 from workflows.errors import ValidationError
 from workflows.models import InspectionRound, Unit
-from workflows.plan_import import fill_in, find_or_create_unit, import_plan
-from workflows.plan_parser import PlanImportError, parse_file, parse_text
+from workflows.plan_import import PlanImportError, fill_in, find_or_create_unit, import_plan, parse_file, parse_text
 from workflows.plans import add_measure, add_part, add_problem, create_round
 
 from ..lifecycle_helpers import OFFICER, deploy_lifecycle, open_tasks, start

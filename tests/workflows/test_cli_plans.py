@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import web.cli
-import web.cli_plans
+import web.cli.plans
 from engine.db import make_engine, make_session_factory
-from workflows.plan_parser import parse_file, parse_text
+from workflows.plan_import import parse_file, parse_text
 from workflows.plans import rounds
 
 from ..conftest import SEED
@@ -32,7 +32,7 @@ class Cli:
     def __init__(self, url: str) -> None:
         self.url = url
         self.runner = CliRunner()
-        web.cli_plans.register(web.cli.main)
+        web.cli.plans.register(web.cli.main)
 
     def __call__(self, *args: str | Path, ok: bool = True) -> Result:
         env = {"RECTIFLOW_DATABASE_URL": self.url}
@@ -70,8 +70,8 @@ def cli(empty_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli
 
 
 def test_register_is_idempotent() -> None:
-    web.cli_plans.register(web.cli.main)
-    web.cli_plans.register(web.cli.main)
+    web.cli.plans.register(web.cli.main)
+    web.cli.plans.register(web.cli.main)
     names = {"import-plan", "fill-in", "export-ledger", "import-ledger", "report"}
     assert names <= set(web.cli.main.commands)
 

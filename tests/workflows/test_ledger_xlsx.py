@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
 from workflows.errors import ValidationError
-from workflows.ledger_xlsx import HEADER, KEY_HEADER, LedgerValidationError, export_ledger, import_ledger
+from workflows.ledger import HEADER, KEY_HEADER, LedgerValidationError, export_ledger, import_ledger
 from workflows.plans import round_problems
 
 from .plan_fixtures import ADMIN, SmallPlan, import_seed, plan_counts, small_plan

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
 from workflows.errors import ValidationError
-from workflows.ledger_xlsx import round_meta
+from workflows.ledger import round_meta
 from workflows.plans import round_problems
 
 from .plan_fixtures import SmallPlan, plan_counts, small_plan

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
 from workflows.errors import ValidationError
-from workflows.ledger_xlsx import WorkbookLimits
+from workflows.ledger import WorkbookLimits
 
 from ..conftest import SEED
 from .plan_fixtures import small_plan

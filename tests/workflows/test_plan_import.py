@@ -12,9 +12,7 @@ from engine import InstanceStatus, ProcessInstance, WorkflowEngine
 from workflows.errors import NotFoundError, ValidationError
 from workflows.models import Role
 from workflows.people import create_person, create_unit, unit_by_name
-from workflows.plan_import import fill_in, import_plan
-from workflows.plan_parser import parse_file, parse_text
-from workflows.plan_tree import ParsedPart, ParsedPlan, ParsedProblem
+from workflows.plan_import import ParsedPart, ParsedPlan, ParsedProblem, fill_in, import_plan, parse_file, parse_text
 from workflows.plans import round_problems
 
 from ..conftest import SEED

@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.plan_parser import parse_file, parse_text  # noqa: E402
-from workflows.plan_tree import ParsedPlan  # noqa: E402
+from workflows.plan_import import (  # noqa: E402
+    ParsedPlan,  # noqa: E402
+    parse_file,
+    parse_text,
+)
 
 PLANS = ROOT / "tests" / "fixtures" / "plans"
 SEED = PLANS / "seed_haizhu_progress_report.txt"

@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.plan_dates import cn_to_int, parse_date, parse_deadline, parse_period  # noqa: E402
-from workflows.plan_meta import extract_stats  # noqa: E402
-from workflows.plan_outline import normalise  # noqa: E402
+from workflows.plan_import.dates import cn_to_int, parse_date, parse_deadline, parse_period  # noqa: E402
+from workflows.plan_import.meta import extract_stats  # noqa: E402
+from workflows.plan_import.outline import normalise  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.plan_parser import PlanImportError, parse_file, parse_text  # noqa: E402
+from workflows.plan_import import PlanImportError, parse_file, parse_text  # noqa: E402
 
 SEED = ROOT / "tests" / "fixtures" / "plans" / "seed_haizhu_progress_report.txt"
 

@@ -12,9 +12,8 @@ from docx.oxml.ns import qn
 from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
-from workflows.plan_dates import cn_to_int
-from workflows.plan_import import import_plan
-from workflows.plan_parser import parse_file, parse_text
+from workflows.plan_import import import_plan, parse_file, parse_text
+from workflows.plan_import.dates import cn_to_int
 from workflows.report import (
     ReportMeasure,
     build_report,
@@ -23,8 +22,8 @@ from workflows.report import (
     render_html,
     render_markdown,
     render_text,
+    write_docx,
 )
-from workflows.report_docx import write_docx
 
 from ..conftest import SEED
 from ..lifecycle_helpers import deploy_lifecycle, finish_measures

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
-from workflows.ledger_xlsx import LedgerValidationError, export_ledger, import_ledger
+from workflows.ledger import LedgerValidationError, export_ledger, import_ledger
 
 from .plan_fixtures import ADMIN, SmallPlan, plan_counts
 

@@ -20,15 +20,12 @@ from sqlalchemy.orm import Session
 
 from engine import Actor
 from workflows.deadlines import china_date, parse_date
-from workflows.ledger_xlsx import LedgerValidationError, export_ledger, import_ledger
+from workflows.ledger import LedgerValidationError, export_ledger, import_ledger
 from workflows.models import InspectionRound
 from workflows.people import actor_for, person_by_login
-from workflows.plan_import import fill_in, import_plan, round_title
-from workflows.plan_parser import parse_file
-from workflows.plan_tree import ParsedPlan
+from workflows.plan_import import ParsedPlan, fill_in, import_plan, parse_file, round_title
 from workflows.plans import get_round
-from workflows.report import build_report, render_html, render_markdown, render_text
-from workflows.report_docx import write_docx
+from workflows.report import build_report, render_html, render_markdown, render_text, write_docx
 
 if TYPE_CHECKING:
     from web.cli import Context

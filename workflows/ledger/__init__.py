@@ -1,4 +1,4 @@
-"""The ledger (台账) as an Excel workbook, and reading an edited workbook back.
+"""The ledger (台账): its rows (``view``), the Excel workbook, and reading an edited workbook back.
 
 One sheet per round: a title row, the header, one row per measure. Hidden columns after
 the visible ones carry the stable keys (round, problem and measure ids), the deadline
@@ -10,15 +10,19 @@ Reading validates every row and cell first and raises one ``LedgerValidationErro
 listing all problems; nothing is written unless the whole workbook is valid.
 
 Spreadsheet safety: every string is written as a text cell, never a formula, whatever it
-starts with (``ledger_xlsx_cells``), so text comes back exactly. Reading opens the file
-within ``WorkbookLimits`` (size, cells, merged ranges, rows; ``ledger_xlsx_guard``) and
+starts with (``cells``), so text comes back exactly. Reading opens the file
+within ``WorkbookLimits`` (size, cells, merged ranges, rows; ``guard``) and
 refuses a formula in a column it applies, with or without a cached result: paste values.
+
+Public surface: ``ledger_rows`` and ``LedgerRow`` (the ledger as rows), ``export_ledger`` and
+``import_ledger`` (the workbook), with ``LedgerValidationError``, ``LedgerImportResult`` and
+``WorkbookLimits``; the layout constants tests and renderers share. Everything else is private.
 """
 
-from .ledger_xlsx_export import export_ledger, round_meta, sheet_title, shown_status
-from .ledger_xlsx_guard import WorkbookLimits
-from .ledger_xlsx_import import LedgerImportResult, LedgerValidationError, import_ledger
-from .ledger_xlsx_layout import (
+from .export import export_ledger, round_meta, sheet_title, shown_status
+from .guard import WorkbookLimits
+from .importer import LedgerImportResult, LedgerValidationError, import_ledger
+from .layout import (
     DATE_FORMAT,
     HEADER,
     HEADER_ROW,
@@ -30,8 +34,11 @@ from .ledger_xlsx_layout import (
     TITLE_ROW,
     WIDTHS,
 )
+from .view import LedgerRow, ledger_rows
 
 __all__ = [
+    "LedgerRow",
+    "ledger_rows",
     "DATE_FORMAT",
     "HEADER",
     "HEADER_ROW",

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from .plan_dates import parse_deadline
+from ..plan_import import parse_deadline
 
 
 def cell_text(value: Any) -> str:

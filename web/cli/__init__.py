@@ -298,7 +298,7 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
 
 
 # Plan commands live in their own module, which builds on this one's Context: import it last.
-from .cli_plans import register as _register_plan_commands  # noqa: E402
+from .plans import register as _register_plan_commands  # noqa: E402
 
 _register_plan_commands(main)
 

@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from .report import Report
+from .model import Report
 
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"

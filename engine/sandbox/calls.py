@@ -2,7 +2,7 @@
 
 Every call that can allocate or traverse a lot checks the size limits and charges the work budget
 *before* doing the work; methods that change a list or dict in place account for the references
-they add and remove (:meth:`~engine.sandbox_budget._Budget.account`), so the size of everything
+they add and remove (:meth:`~engine.sandbox.budget._Budget.account`), so the size of everything
 holding the receiver stays within the limit.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from .sandbox_errors import ScriptError
-from .sandbox_interpreter_base import _ITERABLE_TYPES, _InterpreterBase, _type_name
-from .sandbox_library import (
+from .errors import ScriptError
+from .interpreter_base import _ITERABLE_TYPES, _InterpreterBase, _type_name
+from .library import (
     _ACCESSOR_METHODS,
     _BULK_FUNCTIONS,
     _FUNCTION_TABLE,

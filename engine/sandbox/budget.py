@@ -32,8 +32,8 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from .sandbox_errors import ScriptError
-from .sandbox_library import MAX_INT_BITS, MAX_SIZE, MAX_STEPS, MAX_WORK
+from .errors import ScriptError
+from .library import MAX_INT_BITS, MAX_SIZE, MAX_STEPS, MAX_WORK
 
 _SIZED_RESULT_TYPES = (str, list, tuple, dict, set, frozenset)
 _CONTAINERS = (list, tuple, dict, set, frozenset)

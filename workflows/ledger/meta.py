@@ -15,9 +15,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from .ledger_xlsx_guard import WorkbookLimits, cell_problem, text_problem
-from .ledger_xlsx_layout import META_SHEET, ROUND_DATES
-from .models import InspectionRound, Unit
+from ..models import InspectionRound, Unit
+from .guard import WorkbookLimits, cell_problem, text_problem
+from .layout import META_SHEET, ROUND_DATES
 
 _META_COLUMNS = 66  # sheet, round_id and 64 chunks of 30,000 characters of JSON
 _TEXT_FIELDS = {name: InspectionRound.__table__.c[name].type.length  # type: ignore[attr-defined]

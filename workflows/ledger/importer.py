@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from engine import Actor, NotFound, WorkflowEngine
 
-from .errors import ValidationError
-from .ledger_xlsx_guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows, text_problem
-from .ledger_xlsx_layout import HEADER, KEY_HEADER, META_SHEET, ROUND_DATES
-from .ledger_xlsx_meta import MetaRow, flag_problems, load_json, meta_problems, read_meta
-from .ledger_xlsx_values import cell_text, read_deadline
-from .models import InspectionRound, Measure, Part, Person, Problem, Unit
-from .people import unit_by_name
-from .plan_import import find_or_create_unit, find_person, split_units
-from .plans import LIFECYCLE_PROCESS, add_measure, add_part, add_problem, create_round, launch
+from ..errors import ValidationError
+from ..models import InspectionRound, Measure, Part, Person, Problem, Unit
+from ..people import unit_by_name
+from ..plan_import import find_or_create_unit, find_person, split_units
+from ..plans import LIFECYCLE_PROCESS, add_measure, add_part, add_problem, create_round, launch
+from .guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows, text_problem
+from .layout import HEADER, KEY_HEADER, META_SHEET, ROUND_DATES
+from .meta import MetaRow, flag_problems, load_json, meta_problems, read_meta
+from .values import cell_text, read_deadline
 
 # the columns an import applies (方面 … 整改时限); 序号 and the status columns are output only
 EDITABLE = range(1, 8)

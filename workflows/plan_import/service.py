@@ -1,4 +1,4 @@
-"""Turn a parsed plan (``plan_parser``) into a round in the database, and fill in what it lacked.
+"""Turn a parsed plan (``parser``) into a round in the database, and fill in what it lacked.
 
 Owners named in the document are resolved against the units and people that exist;
 a name that matches nothing is not invented as a new unit: it is kept as text on the
@@ -19,12 +19,10 @@ from sqlalchemy.orm import Session
 
 from engine import Actor, NotFound, WorkflowEngine
 
-from .errors import NotFoundError, ValidationError
-from .models import InspectionRound, Measure, Person, Problem, Unit
-from .people import create_unit, person_by_login, unit_by_code, unit_by_name
-from .plan_text import check_parsed_plan, check_text
-from .plan_tree import ParsedMeasure, ParsedPlan
-from .plans import (
+from ..errors import NotFoundError, ValidationError
+from ..models import InspectionRound, Measure, Person, Problem, Unit
+from ..people import create_unit, person_by_login, unit_by_code, unit_by_name
+from ..plans import (
     LIFECYCLE_PROCESS,
     add_measure,
     add_part,
@@ -34,7 +32,10 @@ from .plans import (
     round_problems,
     start_data,
 )
-from .replan import push_measure
+from ..replan import push_measure
+from ..text_checks import check_text
+from .text import check_parsed_plan
+from .tree import ParsedMeasure, ParsedPlan
 
 DEFAULT_PART_TITLE = "反馈问题"
 LONG_TERM_TEXT = "长期坚持"

@@ -26,7 +26,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 

@@ -13,10 +13,10 @@ import re
 import zipfile
 from pathlib import Path
 
-from workflows.plan_docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
-from workflows.plan_measures import build_problem, contains_field_label, starts_with_field_label
-from workflows.plan_meta import detect_closing, detect_title, extract_stats, fill_meta, is_furniture
-from workflows.plan_outline import (
+from workflows.plan_import.docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
+from workflows.plan_import.measures import build_problem, contains_field_label, starts_with_field_label
+from workflows.plan_import.meta import detect_closing, detect_title, extract_stats, fill_meta, is_furniture
+from workflows.plan_import.outline import (
     Line,
     Node,
     build_outline,
@@ -27,7 +27,7 @@ from workflows.plan_outline import (
     part_title,
     split_lines,
 )
-from workflows.plan_tree import SECTION_KEYS, ParsedPart, ParsedPlan, UnassignedLine
+from workflows.plan_import.tree import SECTION_KEYS, ParsedPart, ParsedPlan, UnassignedLine
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")

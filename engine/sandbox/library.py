@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from types import MappingProxyType
 from typing import Any
 
-from .sandbox_errors import ScriptError
+from .errors import ScriptError
 
 # --------------------------------------------------------------------------------------------------
 # Limits

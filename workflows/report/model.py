@@ -4,8 +4,8 @@ The skeleton follows the reports units publish (the seed is one): an opening par
 一、the organisational work, 二、the problem list (第X部分 → N.针对…问题。 → 一是…二是…)
 with a statistics sentence, 三、the long-term mechanisms, the invitation to send opinions
 with the contact channels, the signatory and the date. The plain-text rendering keeps the
-seed's line format, so ``plan_parser.parse_text`` reads a generated report back into the
-same tree. The Word writer is in ``report_docx``.
+seed's line format, so ``plan_import.parse_text`` reads a generated report back into the
+same tree. The Word writer is in ``docx``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from datetime import date
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from .ledger import LedgerRow, ledger_rows
-from .models import InspectionRound
-from .models import ProblemStatus as S
+from ..ledger import LedgerRow, ledger_rows
+from ..models import InspectionRound
+from ..models import ProblemStatus as S
 
 CLOSED_STATUSES = {S.CLOSED, S.LOOK_BACK, S.CONSOLIDATED}
 DEFAULT_ORGANISATION_HEADING = "提高政治站位，强化组织领导，压实巡察整改主体责任"
@@ -307,7 +307,7 @@ def _closing(contacts: dict[str, str]) -> str:
 
 
 def render_text(report: Report) -> str:
-    """Plain text, one paragraph a line, in the seed's format (readable by ``plan_parser``)."""
+    """Plain text, one paragraph a line, in the seed's format (readable by ``plan_import``)."""
     return "\n".join(block.text for block in report.blocks()) + "\n"
 
 

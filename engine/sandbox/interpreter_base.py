@@ -1,7 +1,7 @@
 """State of one sandboxed run: variables, budgets, node dispatch, name lookup and assignment.
 
-:class:`_InterpreterBase` is what the expression evaluator (:mod:`engine.sandbox_expressions`) and
-the statement runner (:mod:`engine.sandbox_interpreter`) build on.
+:class:`_InterpreterBase` is what the expression evaluator (:mod:`engine.sandbox.expressions`) and
+the statement runner (:mod:`engine.sandbox.interpreter`) build on.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-from .sandbox_budget import _Budget
-from .sandbox_errors import ScriptError
-from .sandbox_library import ALLOWED_FUNCTIONS, _default_clock
+from .budget import _Budget
+from .errors import ScriptError
+from .library import ALLOWED_FUNCTIONS, _default_clock
 
 # Built-in types the interpreter's operations accept, by kind of operation.
 _ITERABLE_TYPES = (list, tuple, str, dict, set, frozenset, range)

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from workflows.plan_dates import INLINE_DEADLINE_RE, Deadline, cn_to_int, parse_deadline
-from workflows.plan_outline import Heading, Line, normalise, problem_title
-from workflows.plan_tree import ParsedMeasure, ParsedProblem
+from workflows.plan_import.dates import INLINE_DEADLINE_RE, Deadline, cn_to_int, parse_deadline
+from workflows.plan_import.outline import Heading, Line, normalise, problem_title
+from workflows.plan_import.tree import ParsedMeasure, ParsedProblem
 
 _LABELS = {
     "measures": "整改措施|具体措施|主要措施|整改举措",

@@ -1,6 +1,6 @@
 """The sandbox interpreter: statements on top of the expression evaluator.
 
-:class:`_Interpreter` runs a tree that passed the static check (:mod:`engine.sandbox_checker`);
+:class:`_Interpreter` runs a tree that passed the static check (:mod:`engine.sandbox.checker`);
 :func:`engine.sandbox.evaluate` and :func:`engine.sandbox.execute` create one per run.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ast
 
-from .sandbox_errors import ScriptError
-from .sandbox_expressions import _ExpressionEvaluator
-from .sandbox_interpreter_base import _type_name
-from .sandbox_library import MAX_SIZE
+from .errors import ScriptError
+from .expressions import _ExpressionEvaluator
+from .interpreter_base import _type_name
+from .library import MAX_SIZE
 
 
 # ``break``/``continue`` unwind the interpreter's Python stack up to the handler of the enclosing loop.

@@ -15,11 +15,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .deadlines import CHINA
-from .errors import ValidationError
-from .ledger import LedgerRow, ledger_rows
-from .ledger_xlsx_cells import REPLACEMENT, write_cell, xml_text
-from .ledger_xlsx_layout import (
+from ..deadlines import CHINA
+from ..errors import ValidationError
+from ..models import InspectionRound, Person
+from ..models import ProblemStatus as S
+from .cells import REPLACEMENT, write_cell, xml_text
+from .layout import (
     DATE_FORMAT,
     HEADER,
     HEADER_ROW,
@@ -32,8 +33,7 @@ from .ledger_xlsx_layout import (
     TITLE_ROW,
     WIDTHS,
 )
-from .models import InspectionRound, Person
-from .models import ProblemStatus as S
+from .view import LedgerRow, ledger_rows
 
 _JSON_CHUNK = 30000  # a cell holds at most 32,767 characters
 _THIN = Side(style="thin", color="BFBFBF")

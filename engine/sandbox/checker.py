@@ -12,8 +12,8 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-from .sandbox_errors import ScriptRejected
-from .sandbox_library import (
+from .errors import ScriptRejected
+from .library import (
     _ATTRIBUTE_NAMES,
     _METHOD_NAMES,
     _MUTATING_METHODS,

@@ -1,9 +1,9 @@
 """Expression evaluation of the sandbox interpreter: operators, literals and comprehensions.
 
 Every operation that can allocate or traverse a lot checks the size limits and charges the work
-budget of :class:`~engine.sandbox_budget._Budget` *before* doing the work; every container a script
+budget of :class:`~engine.sandbox.budget._Budget` *before* doing the work; every container a script
 builds is checked for its content, counted as saved (shared references included).  Calls are
-evaluated by :mod:`engine.sandbox_calls`.
+evaluated by :mod:`engine.sandbox.calls`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from .sandbox_calls import _CallEvaluator
-from .sandbox_errors import ScriptError
-from .sandbox_interpreter_base import (
+from .calls import _CallEvaluator
+from .errors import ScriptError
+from .interpreter_base import (
     _ARITHMETIC_TYPES,
     _CONTAINER_TYPES,
     _FORMAT_TYPES,
@@ -25,7 +25,7 @@ from .sandbox_interpreter_base import (
     _SUBSCRIPTABLE_TYPES,
     _type_name,
 )
-from .sandbox_library import ALLOWED_ATTRIBUTES, MAX_EXPONENT, MAX_FORMAT_NUMBER, MAX_INT_BITS
+from .library import ALLOWED_ATTRIBUTES, MAX_EXPONENT, MAX_FORMAT_NUMBER, MAX_INT_BITS
 
 _BINOP_SYMBOLS: dict[type[ast.AST], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Evidence, InspectionRound, Measure, Problem
-from .models import ProblemStatus as S
-from .plans import round_problems
-from .status import ProblemState, derive
+from ..models import Evidence, InspectionRound, Measure, Problem
+from ..models import ProblemStatus as S
+from ..plans import round_problems
+from ..status import ProblemState, derive
 
 
 @dataclass(frozen=True)

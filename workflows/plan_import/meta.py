@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from workflows.plan_dates import NUM, cn_to_int, find_full_date, parse_date, parse_period
-from workflows.plan_outline import Line, parse_heading
-from workflows.plan_tree import PlanMeta, StatedStats
+from workflows.plan_import.dates import NUM, cn_to_int, find_full_date, parse_date, parse_period
+from workflows.plan_import.outline import Line, parse_heading
+from workflows.plan_import.tree import PlanMeta, StatedStats
 
 _FURNITURE_RE = re.compile(
     r"^(?:信息索引号|索引号|发布时间|发布日期|发布机构|发文机关|发文日期|成文日期|生成日期|来源|信息来源|"

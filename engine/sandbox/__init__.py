@@ -23,19 +23,19 @@ Defence in depth:
   (:data:`MAX_INT_BITS`), exponents (:data:`MAX_EXPONENT`) and ranges (:data:`MAX_RANGE`).
   Exceeding one raises :class:`ScriptError`.  Sizes count what a value reaches, as it is saved: a
   shared value counts once per reference (``[a] * 1000`` costs a thousand ``a``), whether the value
-  is built, changed in place or stored under several names (:mod:`engine.sandbox_budget`).
+  is built, changed in place or stored under several names (:mod:`engine.sandbox.budget`).
 
 Columns in messages are 0-based, like :mod:`ast` offsets; lines are 1-based.
 
 This module is the public API; the implementation is split by concern:
 
-* :mod:`engine.sandbox_errors` -- :class:`ScriptRejected` and :class:`ScriptError`;
-* :mod:`engine.sandbox_library` -- limits, date helpers and the whitelisted functions, methods and
+* :mod:`engine.sandbox.errors` -- :class:`ScriptRejected` and :class:`ScriptError`;
+* :mod:`engine.sandbox.library` -- limits, date helpers and the whitelisted functions, methods and
   attributes;
-* :mod:`engine.sandbox_checker` -- parsing, the static check and the caches of checked trees;
-* :mod:`engine.sandbox_budget` -- the step, work and size budgets of a run;
-* :mod:`engine.sandbox_interpreter_base`, :mod:`engine.sandbox_calls`,
-  :mod:`engine.sandbox_expressions` and :mod:`engine.sandbox_interpreter` -- the interpreter (names
+* :mod:`engine.sandbox.checker` -- parsing, the static check and the caches of checked trees;
+* :mod:`engine.sandbox.budget` -- the step, work and size budgets of a run;
+* :mod:`engine.sandbox.interpreter_base`, :mod:`engine.sandbox.calls`,
+  :mod:`engine.sandbox.expressions` and :mod:`engine.sandbox.interpreter` -- the interpreter (names
   and assignment, calls, expressions, statements).
 """
 
@@ -45,10 +45,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .sandbox_checker import _checked_expression, _checked_script, check_expression, check_script
-from .sandbox_errors import ScriptError, ScriptRejected
-from .sandbox_interpreter import _Interpreter
-from .sandbox_library import (
+from .checker import _checked_expression, _checked_script, check_expression, check_script
+from .errors import ScriptError, ScriptRejected
+from .interpreter import _Interpreter
+from .library import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_FUNCTIONS,
     ALLOWED_METHODS,
@@ -66,10 +66,10 @@ from .sandbox_library import (
 )
 
 # Limits that are not in ``__all__`` but have always been importable from here.
-from .sandbox_library import MAX_FORMAT_NUMBER as MAX_FORMAT_NUMBER
-from .sandbox_library import MAX_NESTING as MAX_NESTING
-from .sandbox_library import MAX_ROUND_DIGITS as MAX_ROUND_DIGITS
-from .sandbox_library import MAX_SOURCE_LENGTH as MAX_SOURCE_LENGTH
+from .library import MAX_FORMAT_NUMBER as MAX_FORMAT_NUMBER
+from .library import MAX_NESTING as MAX_NESTING
+from .library import MAX_ROUND_DIGITS as MAX_ROUND_DIGITS
+from .library import MAX_SOURCE_LENGTH as MAX_SOURCE_LENGTH
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",

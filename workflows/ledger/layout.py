@@ -6,7 +6,7 @@ header rows, the hidden ``_meta`` sheet, the round fields it carries and the sta
 
 from __future__ import annotations
 
-from .models import ProblemStatus as S
+from ..models import ProblemStatus as S
 
 HEADER = ["序号", "方面", "问题", "整改措施", "责任领导", "牵头单位", "责任单位", "整改时限",
           "整改状态", "完成情况", "佐证材料", "最近更新"]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from workflows.plan_dates import cn_to_int
+from workflows.plan_import.dates import cn_to_int
 
 _FULL = "（）：，；．！？％０１２３４５６７８９\u3000\u00a0"
 _HALF = "():,;.!?%0123456789  "
