@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -36,6 +38,11 @@ from .serialization import StateSerializer
 
 MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 
+# Makes a fresh parser for each file: a parser keeps every diagram it was given.
+ParserFactory = Callable[[], BpmnParser]
+# SpiffWorkflow's own parser reads the ``spiffworkflow:properties`` the engine relies on.
+default_parser: ParserFactory = SpiffBpmnParser
+
 
 @dataclass(frozen=True)
 class DeployResult:
@@ -53,7 +60,7 @@ class ParsedDiagram:
     names: dict[str, str | None]
 
 
-def parse_diagram(content: bytes, source_name: str) -> ParsedDiagram:
+def parse_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser) -> ParsedDiagram:
     """Parse and validate a BPMN file; raise DeployError naming the file and the element.
 
     The XML is parsed once with a hardened parser and checked element by element (reserved
@@ -66,7 +73,7 @@ def parse_diagram(content: bytes, source_name: str) -> ParsedDiagram:
         raise DeployError(f"{source_name}: the file is larger than {MAX_DIAGRAM_BYTES // 1024 // 1024} MB")
     root = load_bpmn_xml(content, source_name)
     elements = check_document(root, source_name)
-    parser = SpiffBpmnParser()
+    parser = parser_factory()
     try:
         parser.add_bpmn_xml(root, filename=source_name)
         process_ids = parser.get_process_ids()
@@ -94,10 +101,17 @@ def parse_diagram(content: bytes, source_name: str) -> ParsedDiagram:
 
 
 def deploy(
-    session: Session, content: bytes, source_name: str, *, actor: str, at: datetime, serializer: StateSerializer
+    session: Session,
+    content: bytes,
+    source_name: str,
+    *,
+    actor: str,
+    at: datetime,
+    serializer: StateSerializer,
+    parser_factory: ParserFactory = default_parser,
 ) -> list[DeployResult]:
     """Store every executable process of a diagram as a new version unless unchanged."""
-    parsed = parse_diagram(content, source_name)
+    parsed = parse_diagram(content, source_name, parser_factory)
     digest = hashlib.sha256(content).hexdigest()
     results = []
     for pid, (spec, subs) in parsed.specs.items():

@@ -1,18 +1,18 @@
 """The engine: start instances, run them, and keep tasks, timers and events in step.
 
 Every operation takes the caller's session and only flushes; the caller
-commits once per unit of work. Each change to an instance happens under a row
-lock (PostgreSQL) and a version check (everywhere), so a lost race is a
-``ConflictError`` and never a lost update.
+commits once per unit of work. Each change to an instance (start, complete,
+amend, timers) is one step of :mod:`engine.step`: under a row lock (PostgreSQL)
+and a version check (everywhere), so a lost race is a ``ConflictError`` and
+never a lost update, and in a savepoint, so a failed step writes nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
@@ -23,17 +23,17 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import incidents, spiff_compat, timer_firing
+from . import incidents, timer_firing
 from .actor import Actor
 from .audit import record
-from .clock import Clock, current_time, running_on, system_clock
-from .deploy import DeployResult, deploy, deploy_path
-from .errors import ConflictError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
+from .clock import Clock, system_clock
+from .deploy import DeployResult, ParserFactory, default_parser, deploy, deploy_path
+from .errors import ConflictError, NotAllowed, NotFound, TaskStateError
 from .errors import conflicts as _conflicts
 from .failures import as_failure
 from .inbox import candidate_condition
 from .incidents import MAX_TIMER_ATTEMPTS
-from .instance_store import Events, InstanceStore, Live, properties_of
+from .instance_store import InstanceStore
 from .models import (
     HumanTask,
     InstanceStatus,
@@ -44,24 +44,45 @@ from .models import (
     task_is_claimable_by,
 )
 from .payload import checked_data
-from .properties import EVENT
-from .script_env import SandboxScriptEngine
+from .script_env import SandboxScriptEngine, step_script_engine
 from .serialization import StateSerializer
-from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS, check_time, time_limit
+from .step import Audit, instance_step, new_instance_step
+from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS
 from .timers import all_tasks
 
 __all__ = ["MAX_ROUNDS", "MAX_TIMER_ATTEMPTS", "WorkflowEngine"]
 
 
 class WorkflowEngine:
-    """Runs deployed BPMN processes on SpiffWorkflow with state in the database."""
+    """Runs deployed BPMN processes on SpiffWorkflow with state in the database.
 
-    def __init__(self, clock: Clock = system_clock, *, cache_size: int = 256) -> None:
-        """``cache_size`` workflows stay deserialised between steps (0: always load from the database)."""
-        spiff_compat.apply()
+    Like SpiffWorkflow's example engine it is handed its collaborators (parser, serializer,
+    script engine, clock); one left out is the default its small builder makes. It patches
+    nothing: SpiffWorkflow is corrected once per process when the ``engine`` package is
+    imported (:mod:`engine.spiff_compat`).
+    """
+
+    def __init__(
+        self,
+        clock: Clock = system_clock,
+        *,
+        parser_factory: ParserFactory = default_parser,
+        serializer: StateSerializer | None = None,
+        script_engine: SandboxScriptEngine | None = None,
+        cache_size: int = 256,
+    ) -> None:
+        """An engine on ``clock`` with the given collaborators; each left out is the default.
+
+        ``parser_factory`` makes a BPMN parser for each deployed file (default: SpiffWorkflow's,
+        which reads ``spiffworkflow:properties``); ``serializer`` stores workflow state and
+        specs (default: :class:`StateSerializer`, specs kept out of instances); ``script_engine``
+        runs every script and expression (default: the sandbox, ``now()`` the step's time).
+        ``cache_size`` workflows stay deserialised between steps (0: always load from the database).
+        """
         self.clock = clock
-        self.serializer = StateSerializer()
-        self.script_engine = SandboxScriptEngine(clock=current_time)
+        self.parser_factory = parser_factory
+        self.serializer = serializer if serializer is not None else StateSerializer()
+        self.script_engine = script_engine if script_engine is not None else step_script_engine()
         self.store = InstanceStore(self.serializer, self.script_engine, cache_size)
         # Wall-clock seconds one instance's step may take (engine.step_limits).
         self.step_seconds = REQUEST_STEP_SECONDS
@@ -71,11 +92,13 @@ class WorkflowEngine:
 
     def deploy(self, session: Session, content: bytes, source_name: str, *, actor: str) -> list[DeployResult]:
         """Deploy a diagram's executable processes (a no-op for unchanged content)."""
-        return deploy(session, content, source_name, actor=actor, at=self.clock(), serializer=self.serializer)
+        return deploy(session, content, source_name, actor=actor, at=self.clock(), serializer=self.serializer,
+                      parser_factory=self.parser_factory)
 
     def deploy_path(self, session: Session, path: Path, *, actor: str) -> list[DeployResult]:
         """Deploy one ``.bpmn`` file from disk."""
-        return deploy_path(session, path, actor=actor, at=self.clock(), serializer=self.serializer)
+        return deploy_path(session, path, actor=actor, at=self.clock(), serializer=self.serializer,
+                           parser_factory=self.parser_factory)
 
     def latest_definition(self, session: Session, process_key: str) -> ProcessDefinition:
         """The newest deployed version of a process."""
@@ -104,25 +127,15 @@ class WorkflowEngine:
         definition = self.latest_definition(session, process_key)
         now = self.clock()
         payload = _checked_data(data)
-        with self._running(now):
-            spec, subs = self.store.specs_for(definition)
-            workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
-            for task in workflow.get_tasks(state=TaskState.READY):
+        instance = ProcessInstance(definition=definition, business_key=business_key, status=InstanceStatus.RUNNING,
+                                   data=payload, created_at=now, updated_at=now)
+        audit = Audit(actor.key, "start", bpmn_id=process_key,
+                      detail={"version": definition.version, "business_key": business_key})
+        with new_instance_step(self.store, session, instance, now=now, seconds=self.step_seconds,
+                               audit=audit) as step:
+            for task in step.workflow.get_tasks(state=TaskState.READY):
                 task.set_data(**payload)
-            events: Events = []
-            self._advance(workflow, events)
-            instance = ProcessInstance(
-                definition=definition,
-                business_key=business_key,
-                status=InstanceStatus.RUNNING,
-                data=payload,
-                created_at=now,
-                updated_at=now,
-            )
-            self.store.save(session, instance, workflow, events, now, Live("", None, set(), {}))
-        record(session, at=now, actor=actor.key, action="start", instance_id=instance.id,
-               bpmn_id=process_key, detail={"version": definition.version, "business_key": business_key})
-        session.flush()
+            step.advance()
         return instance
 
     def load_workflow(self, session: Session, instance_id: int) -> BpmnWorkflow:
@@ -197,38 +210,31 @@ class WorkflowEngine:
         """Complete a task the actor has claimed, with the submitted data, and run on."""
         now = self.clock()
         payload = _checked_data(data)
-        with _conflicts():
-            task = self._open_task(session, task_id)
-            self._check_claimant(task, actor)
-            instance = self._lock_instance(session, task.instance_id)
+        task = self.completable_task(session, task_id, actor)
+
+        def still_completable(_instance: ProcessInstance) -> bool:
+            # Read again under the lock: a rival may have completed or released it meanwhile.
             session.refresh(task)
             self._check_open(task)
             self._check_claimant(task, actor)
-            with self._running(now):
-                workflow, known = self.store.load(instance)
-                if known is not None:
-                    known.open_tasks.discard(task.task_guid)  # completed below, not cancelled
-                try:
-                    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
-                except TaskNotFoundException:
-                    spiff_task = None
-                if spiff_task is None or spiff_task.state != TaskState.READY:
-                    raise TaskStateError(f"task {task_id} is stale: the process has moved on; reload")
-                spiff_task.set_data(**payload)
-                events: Events = []
-                try:
-                    spiff_task.run()
-                except Exception as exc:
-                    raise as_failure(exc, task.bpmn_id) from None
-                self._advance(workflow, events)
-                task.status = TaskStatus.COMPLETED
-                task.completed_at = now
-                task.completed_by = actor.key
-                task.data = payload
-                self.store.save(session, instance, workflow, events, now, known)
-            record(session, at=now, actor=actor.key, action="complete", instance_id=instance.id,
-                   task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
-            session.flush()
+            return True
+
+        audit = Audit(actor.key, "complete", task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
+        with instance_step(self.store, session, task.instance_id, now=now, seconds=self.step_seconds,
+                           audit=audit, ready=still_completable) as step:
+            if step.known is not None:
+                step.known.open_tasks.discard(task.task_guid)  # completed below, not cancelled
+            spiff_task = _ready_task(step.workflow, task)
+            spiff_task.set_data(**payload)
+            try:
+                spiff_task.run()
+            except Exception as exc:
+                raise as_failure(exc, task.bpmn_id) from None
+            step.advance()
+            task.status = TaskStatus.COMPLETED
+            task.completed_at = now
+            task.completed_by = actor.key
+            task.data = payload
         return task
 
     # -- amending a running instance ----------------------------------------
@@ -251,29 +257,12 @@ class WorkflowEngine:
         and open human tasks take their new due date, unit and user. Returns how many
         tasks changed.
         """
-        now = self.clock()
-        with _conflicts():
-            instance = self._lock_instance(session, instance_id)
-            if instance.status != InstanceStatus.RUNNING:
-                raise TaskStateError(f"instance {instance_id} is {instance.status.value}: nothing to amend")
-            with self._running(now):
-                workflow, known = self.store.load(instance)
-                changed = 0
-                for task in list(all_tasks(workflow)):
-                    if not change(task.data):
-                        continue
-                    changed += 1
-                    # A date timer re-reads its date from the data; durations and cycles keep the
-                    # schedule they started (a look-back six months after closure stays there).
-                    if isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition):
-                        task.internal_data.pop("event_value", None)
-                events: Events = []
-                self._advance(workflow, events)
-                self.store.save(session, instance, workflow, events, now, known)
-                self.store.refresh_open_rows(session, instance, workflow)
-            record(session, at=now, actor=actor.key, action="amend", instance_id=instance_id,
-                   detail={"reason": reason, "tasks": changed})
-            session.flush()
+        detail: dict[str, Any] = {"reason": reason}
+        with instance_step(self.store, session, instance_id, now=self.clock(), seconds=self.step_seconds,
+                           audit=Audit(actor.key, "amend", detail=detail), ready=_amendable) as step:
+            detail["tasks"] = changed = _amend_tasks(step.workflow, change)
+            step.advance()
+            step.reassess_open_tasks = True
         return changed
 
     # -- timers ------------------------------------------------------------
@@ -300,37 +289,6 @@ class WorkflowEngine:
 
     # -- internals ---------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _running(self, now: datetime, seconds: float | None = None) -> Iterator[None]:
-        def clock() -> datetime:
-            return now
-
-        with running_on(clock), time_limit(self.step_seconds if seconds is None else seconds):
-            yield
-
-    @overload
-    def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance: ...
-
-    @overload
-    def _lock_instance(
-        self, session: Session, instance_id: int, *, skip_locked: bool
-    ) -> ProcessInstance | None: ...
-
-    def _lock_instance(
-        self, session: Session, instance_id: int, *, skip_locked: bool = False
-    ) -> ProcessInstance | None:
-        instance = session.scalar(
-            select(ProcessInstance)
-            .where(ProcessInstance.id == instance_id)
-            .with_for_update(of=ProcessInstance, skip_locked=skip_locked)
-            .execution_options(populate_existing=True)
-        )
-        if instance is None:
-            if skip_locked:
-                return None
-            raise NotFound(f"instance {instance_id} does not exist")
-        return instance
-
     def _open_task(self, session: Session, task_id: int) -> HumanTask:
         task = session.get(HumanTask, task_id)
         if task is None:
@@ -352,23 +310,37 @@ class WorkflowEngine:
         if task.assignee != actor.key:
             raise NotAllowed(f"task {task.id} is claimed by {task.assignee}, not {actor.key}")
 
-    def _advance(self, workflow: BpmnWorkflow, events: Events) -> None:
-        def completed(task: Task) -> None:
-            check_time(task.task_spec.bpmn_id)
-            properties = properties_of(task)
-            if EVENT in properties:
-                events.append((task, properties))
 
-        try:
-            for _ in range(MAX_ROUNDS):
-                # do_engine_steps ends by refreshing timers; a timer that fired leaves engine work behind.
-                workflow.do_engine_steps(did_complete_task=completed)
-                if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
-                    return
-                check_time()
-        except Exception as exc:  # whatever SpiffWorkflow or a timer raised: one failure naming the element
-            raise as_failure(exc) from None
-        raise WorkflowFailure("the process loops without waiting for anyone; check its gateways")
+def _ready_task(workflow: BpmnWorkflow, task: HumanTask) -> Task:
+    """The workflow's ready task behind a ``human_task`` row; a row the process has left is stale."""
+    try:
+        spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+    except TaskNotFoundException:
+        spiff_task = None
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise TaskStateError(f"task {task.id} is stale: the process has moved on; reload")
+    return spiff_task
+
+
+def _amendable(instance: ProcessInstance) -> bool:
+    if instance.status != InstanceStatus.RUNNING:
+        raise TaskStateError(f"instance {instance.id} is {instance.status.value}: nothing to amend")
+    return True
+
+
+def _amend_tasks(workflow: BpmnWorkflow, change: Callable[[dict[str, Any]], bool]) -> int:
+    """Apply ``change`` to every task's data; how many tasks it changed."""
+    changed = 0
+    for task in list(all_tasks(workflow)):
+        if not change(task.data):
+            continue
+        changed += 1
+        # A date timer re-reads its date from the data; durations and cycles keep the
+        # schedule they started (a look-back six months after closure stays there).
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition):
+            task.internal_data.pop("event_value", None)
+    return changed
+
 
 def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
     # Bounded, storable JSON only: the limits and their messages live in engine/payload.py.

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from . import sandbox
+from .clock import current_time
 from .sandbox import ScriptError, ScriptRejected, check_expression, check_script
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "SandboxEnvironment",
     "SandboxScriptEngine",
     "collect_scripts",
+    "step_script_engine",
     "validate_process_specs",
 ]
 
@@ -125,6 +127,15 @@ class SandboxScriptEngine(PythonScriptEngine):
             return lineno, lines[lineno - 1] if 0 < lineno <= len(lines) else ""
         line_number, error_line = super().get_error_line_number_and_content(script, err)
         return int(line_number or 0), str(error_line or "")
+
+
+def step_script_engine() -> SandboxScriptEngine:
+    """The engine's default script engine: the sandbox, whose ``now()`` is the time of the step in progress.
+
+    Each step runs on a clock stopped at its own time (:func:`engine.clock.running_on`), so a
+    script, a timer and the audit entry of one step all see the same instant.
+    """
+    return SandboxScriptEngine(clock=current_time)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,7 +12,11 @@
    months for ``P1M`` and ``R/P1M``, and a ``WorkflowFailure`` naming the timer for a
    bad value instead of a bare ``Exception``.
 
-All are applied once, when the engine is created.
+They change SpiffWorkflow's classes and module globals, which every workflow in the
+process shares: they belong to the process, not to one engine object. So they are
+applied explicitly, once per process, when the ``engine`` package is imported
+(``engine/__init__.py``), before anything can deploy or run a diagram; :func:`apply`
+is idempotent, so a script using SpiffWorkflow directly may call it again.
 """
 
 from __future__ import annotations
@@ -46,8 +50,15 @@ def _unbounded(init):  # type: ignore[no-untyped-def]
     return __init__
 
 
+_applied = False
+
+
 def apply() -> None:
-    """Install the corrections; safe to call more than once."""
+    """Install the corrections; safe to call more than once (later calls do nothing)."""
+    global _applied
+    if _applied:
+        return
+    _applied = True
     timer_events.install()
     if _timer.datetime is not _EngineDatetime:
         _timer.datetime = _EngineDatetime  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """Firing due timers: each instance on its own, so one bad instance never holds back the rest.
 
-Every instance with a due timer advances in a savepoint of the caller's transaction,
-under a time limit. Whatever goes wrong in it — a bad timer value, a script error, data
+Every instance with a due timer advances in its own step (:mod:`engine.step`: a savepoint
+of the caller's transaction, under a time limit). Whatever goes wrong in it — a bad timer value, a script error, data
 that cannot be saved, a database refusal, a bug — rolls back that savepoint alone; the
 attempt and a one-line error naming the element are recorded in the outer transaction
 (:mod:`engine.incidents`), and the batch goes on. A lost race is left to the winner.
@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .actor import SYSTEM
-from .audit import record
-from .errors import ConflictError, conflicts, one_line
+from .errors import ConflictError, one_line
 from .failures import as_failure
 from .incidents import MAX_TIMER_ATTEMPTS, record_failure
-from .instance_store import Events
-from .models import Timer
+from .models import ProcessInstance, Timer
+from .step import Audit, StepSkipped, instance_step
 from .step_limits import MAX_ROUNDS, check_time
 from .timers import waiting_timers
 
@@ -55,8 +54,7 @@ def fire_due_timers(
                         len(instance_ids) - instance_ids.index(instance_id))
             break
         try:
-            with session.begin_nested():
-                fired = _fire_instance(engine, session, instance_id, now)
+            fired = _fire_instance(engine, session, instance_id, now)
         except ConflictError:
             # Someone else changed the instance: not its fault; the next tick sees their result.
             log.info("timer of instance %d lost a race; it is retried on the next tick", instance_id)
@@ -73,30 +71,31 @@ def fire_due_timers(
 
 
 def _fire_instance(engine: WorkflowEngine, session: Session, instance_id: int, now: datetime) -> bool:
-    with conflicts():
-        # Another scheduler (or a person) holds this instance: leave it to them, fire the rest.
-        instance = engine._lock_instance(session, instance_id, skip_locked=True)
-        if instance is None:
-            return False
+    """Fire the instance's due timers in one step; False when another scheduler or person got there first."""
+    due: list[str] = []
+
+    def due_timers(_instance: ProcessInstance) -> bool:
         # Read again under the lock: a scheduler that won the race has fired them already.
-        due = session.scalars(
+        due.extend(session.scalars(
             select(Timer.bpmn_id)
             .where(Timer.instance_id == instance_id, Timer.due_at <= now, Timer.attempts < MAX_TIMER_ATTEMPTS)
-        ).all()
-        if not due:
-            return False
+        ))
+        return bool(due)
+
+    audit = Audit(SYSTEM, "timer")
+    try:
+        # Another scheduler (or a person) holding the instance is left to it (skip_locked).
         # SpiffWorkflow fires a timer strictly after its due time; "due at now" must fire now.
-        with engine._running(now + timedelta(microseconds=1), engine.timer_step_seconds):
-            workflow, known = engine.store.load(instance)
-            events: Events = []
+        with instance_step(engine.store, session, instance_id, now=now, run_at=now + timedelta(microseconds=1),
+                           seconds=engine.timer_step_seconds, audit=audit, skip_locked=True,
+                           ready=due_timers) as step:
+            audit.detail = {"timers": sorted(set(due))}
             # A cycle timer fires once per refresh; catch up on every period that has passed.
             for _ in range(MAX_ROUNDS):
-                engine._advance(workflow, events)
-                if not any(when <= now for _, when in waiting_timers(workflow)):
+                step.advance()
+                if not any(when <= now for _, when in waiting_timers(step.workflow)):
                     break
                 check_time()
-            engine.store.save(session, instance, workflow, events, now, known)
-        record(session, at=now, actor=SYSTEM, action="timer", instance_id=instance_id,
-               detail={"timers": sorted(set(due))})
-        session.flush()
+    except StepSkipped:
+        return False
     return True
