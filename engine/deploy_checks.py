@@ -21,7 +21,7 @@ from .deploy_xml import BPMN_NS, bpmn, clip, describe, local_name, owner, spiff
 from .errors import DeployError
 from .lane_groups import lane_group
 from .models import HumanTask, ProcessDefinition, ProcessEvent
-from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM
+from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM, STAGE
 from .sandbox import ScriptRejected, check_expression, check_script
 from .timer_values import TimerValueError, check_timer_literal
 
@@ -116,6 +116,7 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
     literal_limits = {
         CANDIDATE_GROUP: _length(HumanTask, "candidate_group"),
         FORM: _length(HumanTask, "form_key"),
+        STAGE: _length(HumanTask, "stage"),
         EVENT: _length(ProcessEvent, "name"),
     }
     for prop in root.iter(_PROPERTY):

@@ -27,7 +27,7 @@ from .compaction import compact
 from .errors import WorkflowFailure
 from .failures import as_failure, json_encoder, unsaveable
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
-from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY
+from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY, STAGE
 from .property_values import checked_due, checked_text
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
@@ -189,6 +189,7 @@ class InstanceStore:
             "candidate_user": self._property(task, properties, CANDIDATE_USER),
             "item_key": self._property(task, properties, ITEM_KEY),
             "form_key": properties.get(FORM),
+            "stage": properties.get(STAGE) or None,
             "business_key": instance.business_key,
             "due_at": checked_due(spec.bpmn_id, self._value(task, properties, DUE)),
             "status": TaskStatus.OPEN,

@@ -118,6 +118,7 @@ class HumanTask(Base):
     business_key: Mapped[str | None] = mapped_column(String(200))
     item_key: Mapped[str | None] = mapped_column(String(200))
     form_key: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str | None] = mapped_column(String(50))  # the task's literal ``stage`` property
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.OPEN)
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)

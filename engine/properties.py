@@ -24,6 +24,10 @@ from __future__ import annotations
 # Literal: which group may claim the task (see the rule above), and which form it shows.
 CANDIDATE_GROUP = "candidate_group"
 FORM = "form"
+# Literal: what the task is for in its process's lifecycle (``verify``, ``lookback``…), stored on
+# its human_task row as written. The engine gives stages no meaning; the application reads them
+# instead of BPMN ids, so a diagram can be redrawn as long as it keeps its stages.
+STAGE = "stage"
 # A throw event with an ``event`` property is recorded as a process_event row.
 EVENT = "event"
 

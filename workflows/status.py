@@ -2,6 +2,7 @@
 
 Nothing here deserialises a workflow: a handful of queries over
 ``human_task``, ``process_event`` and ``process_instance`` for a whole round.
+Tasks are told apart by their declared stage (:mod:`workflows.stages`), never by BPMN id.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from engine import HumanTask, InstanceStatus, ProcessEvent, ProcessInstance, Tas
 
 from .models import Problem
 from .models import ProblemStatus as S
+from .stages import Stage
 
 REOPEN_EVENTS = {"problem_rebound", "verification_failed"}
-REOPENING_TASKS = {"Task_verify", "Task_lookback"}
+# The stages whose completion can send a problem back to rectification (a reopen event).
+REOPENING_STAGES = {Stage.VERIFY, Stage.LOOKBACK}
 ACTIVE = {S.PENDING, S.IN_PROGRESS, S.AWAITING_APPROVAL}
-PROBLEM_TASKS = {
-    "Task_lookback": S.LOOK_BACK,
-    "Task_verify": S.AWAITING_VERIFICATION,
-    "Task_close_long_term": S.LONG_TERM,
+# A problem with an open task of one of these stages has the stage's status.
+PROBLEM_STAGES: dict[str, S] = {
+    Stage.LOOKBACK: S.LOOK_BACK,
+    Stage.VERIFY: S.AWAITING_VERIFICATION,
+    Stage.CLOSE_LONG_TERM: S.LONG_TERM,
 }
+# A measure whose open task is of this stage awaits approval.
+APPROVAL_STAGE = Stage.MEASURE_APPROVE
 
 
 @dataclass
@@ -79,7 +85,7 @@ def _problem_state(
     # reopen came from completing a verification or look-back task; later rounds' tasks have higher ids.
     since = 0
     if reopen_at >= 0:
-        since = max((t.id for t in tasks if t.bpmn_id in REOPENING_TASKS and t.status == TaskStatus.COMPLETED),
+        since = max((t.id for t in tasks if t.stage in REOPENING_STAGES and t.status == TaskStatus.COMPLETED),
                     default=0)
     this_round = [t for t in tasks if t.id > since]
     for measure in problem.measures:
@@ -88,11 +94,13 @@ def _problem_state(
         if measure_status == S.OVERDUE:
             state.overdue_measures.add(measure.id)
 
-    problem_task = next((t for t in state.open_tasks if t.bpmn_id in PROBLEM_TASKS), None)
+    problem_status = next(
+        (found for t in state.open_tasks if (found := PROBLEM_STAGES.get(t.stage or "")) is not None), None
+    )
     if status == InstanceStatus.COMPLETED:
         state.status = S.CONSOLIDATED
-    elif problem_task is not None:
-        state.status = PROBLEM_TASKS[problem_task.bpmn_id]
+    elif problem_status is not None:
+        state.status = problem_status
     elif current and current[-1].name == "problem_closed":
         state.status = S.CLOSED
     else:
@@ -106,7 +114,7 @@ def _measure_status(key: str, tasks: list[HumanTask], current: list[ProcessEvent
     names = {e.name for e in current if e.item_key == key}
     open_task = next((t for t in reversed(mine) if t.status == TaskStatus.OPEN), None)
     if open_task is not None:
-        if open_task.bpmn_id == "Task_approve_measure":
+        if open_task.stage == APPROVAL_STAGE:
             status = S.AWAITING_APPROVAL
         elif open_task.assignee is not None or any(t.status == TaskStatus.COMPLETED for t in mine):
             status = S.IN_PROGRESS

@@ -11,7 +11,12 @@ from engine import Actor, HumanTask, WorkflowEngine
 from engine.inbox import tasks_for
 
 from . import forms
+from .item_keys import measure_id
 from .models import Measure
+from .stages import Stage
+
+# Completing a task of this stage records the measure's progress on the ledger.
+PROGRESS_STAGE = Stage.MEASURE_SUBMIT
 
 
 def inbox(session: Session, actor: Actor, *, include_claimable: bool = True) -> list[HumanTask]:
@@ -36,8 +41,9 @@ def complete(
     task = engine.completable_task(session, task_id, actor)
     cleaned = forms.validate(task.form_key, data)
     task = engine.complete(session, task_id, actor, cleaned)
-    if task.form_key == "measure_progress" and task.item_key and task.item_key.startswith("measure:"):
-        measure = session.get(Measure, int(task.item_key.split(":", 1)[1]))
+    progress_of = measure_id(task.item_key) if task.stage == PROGRESS_STAGE else None
+    if progress_of is not None:
+        measure = session.get(Measure, progress_of)
         if measure is not None:
             measure.progress = cleaned["progress"]
             measure.updated_at = task.completed_at

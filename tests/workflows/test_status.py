@@ -12,14 +12,26 @@ from workflows.models import ProblemStatus as S
 from workflows.models import Role
 from workflows.people import actor_for, create_person, create_unit
 from workflows.plans import add_measure, add_part, add_problem, create_round, launch
+from workflows.stages import Stage
 from workflows.status import derive
 
-from ..lifecycle_helpers import deploy_lifecycle
+from ..conftest import BPMN_DIR
+
+BUNDLED = (BPMN_DIR / "rectification.bpmn").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def plan(session, wf_engine, clock):
-    deploy_lifecycle(session, wf_engine)
+def diagram(request):
+    """The lifecycle's diagram: the bundled one, or the same with every task id renamed."""
+    if getattr(request, "param", "bundled") == "task ids renamed":
+        # Statuses come from the declared stages: a redrawn diagram with other ids must not matter.
+        return BUNDLED.replace('"Task_', '"Step_').replace(">Task_", ">Step_")
+    return BUNDLED
+
+
+@pytest.fixture
+def plan(session, wf_engine, clock, diagram):
+    wf_engine.deploy(session, diagram.encode("utf-8"), "rectification.bpmn", actor="admin")
     unit = create_unit(session, "BGS", "办公室")
     people = {
         "officer": create_person(session, login="bgs", name="王敏", password="password1", roles=[Role.OFFICER],
@@ -41,11 +53,11 @@ def plan(session, wf_engine, clock):
     return {"normal": normal, "long_term": long_term, **{k: actor_for(v) for k, v in people.items()}}
 
 
-def do(session, engine, problem, bpmn_id, actor, **data):
+def do(session, engine, problem, stage, actor, **data):
     tasks = session.query(HumanTask).filter(HumanTask.instance_id == problem.instance_id,
-                                            HumanTask.bpmn_id == bpmn_id,
+                                            HumanTask.stage == stage,
                                             HumanTask.status == TaskStatus.OPEN).all()
-    assert tasks, bpmn_id
+    assert tasks, stage
     for task in tasks:
         task_service.claim(session, engine, task.id, actor)
         task_service.complete(session, engine, task.id, actor, data)
@@ -55,7 +67,10 @@ def states(session, plan):
     return derive(session, [plan["normal"], plan["long_term"]])
 
 
-def test_statuses_through_overdue_rebound_and_long_term(session, wf_engine, clock, plan):
+@pytest.mark.parametrize("diagram", ["bundled", "task ids renamed"], indirect=True)
+def test_statuses_through_overdue_rebound_and_long_term(session, wf_engine, clock, plan, diagram):
+    if diagram is not BUNDLED:
+        assert {t.bpmn_id for t in session.query(HumanTask)} == {"Step_submit_progress"}
     normal, long_term = plan["normal"], plan["long_term"]
     got = states(session, plan)
     assert got[normal.id].status == S.PENDING
@@ -67,35 +82,36 @@ def test_statuses_through_overdue_rebound_and_long_term(session, wf_engine, cloc
     assert got.status == S.OVERDUE
     assert sorted(got.measures.values()) == sorted([S.OVERDUE, S.PENDING])
 
-    do(session, wf_engine, normal, "Task_submit_progress", plan["officer"], progress="已整改")
-    do(session, wf_engine, long_term, "Task_submit_progress", plan["officer"], progress="机制建立")
+    do(session, wf_engine, normal, Stage.MEASURE_SUBMIT, plan["officer"], progress="已整改")
+    do(session, wf_engine, long_term, Stage.MEASURE_SUBMIT, plan["officer"], progress="机制建立")
+    assert [m.progress for m in normal.measures + long_term.measures] == ["已整改", "已整改", "机制建立"]
     assert states(session, plan)[normal.id].status == S.OVERDUE  # still overdue until approved
-    do(session, wf_engine, normal, "Task_approve_measure", plan["leader"], review_decision="approve")
-    do(session, wf_engine, long_term, "Task_approve_measure", plan["leader"], review_decision="approve")
+    do(session, wf_engine, normal, Stage.MEASURE_APPROVE, plan["leader"], review_decision="approve")
+    do(session, wf_engine, long_term, Stage.MEASURE_APPROVE, plan["leader"], review_decision="approve")
     got = states(session, plan)
     assert got[normal.id].status == S.AWAITING_VERIFICATION
     assert set(got[normal.id].measures.values()) == {S.DONE}
     assert got[long_term.id].status == S.LONG_TERM
 
-    do(session, wf_engine, normal, "Task_verify", plan["supervisor"], verify_decision="pass")
+    do(session, wf_engine, normal, Stage.VERIFY, plan["supervisor"], verify_decision="pass")
     assert states(session, plan)[normal.id].status == S.CLOSED
     clock.advance(days=200)
     wf_engine.fire_due_timers(session, clock())
     assert states(session, plan)[normal.id].status == S.LOOK_BACK
 
     new_deadline = (clock().date() + timedelta(days=30)).isoformat()
-    do(session, wf_engine, normal, "Task_lookback", plan["supervisor"], lookback_decision="rebound",
+    do(session, wf_engine, normal, Stage.LOOKBACK, plan["supervisor"], lookback_decision="rebound",
        reason="问题反弹", new_deadline=new_deadline)
     got = states(session, plan)[normal.id]
     assert got.status == S.REOPENED and got.rebounds == 1
     assert set(got.measures.values()) == {S.PENDING}  # old overdue marks belong to the previous round
 
-    do(session, wf_engine, normal, "Task_submit_progress", plan["officer"], progress="再次整改")
-    do(session, wf_engine, normal, "Task_approve_measure", plan["leader"], review_decision="approve")
-    do(session, wf_engine, normal, "Task_verify", plan["supervisor"], verify_decision="pass")
+    do(session, wf_engine, normal, Stage.MEASURE_SUBMIT, plan["officer"], progress="再次整改")
+    do(session, wf_engine, normal, Stage.MEASURE_APPROVE, plan["leader"], review_decision="approve")
+    do(session, wf_engine, normal, Stage.VERIFY, plan["supervisor"], verify_decision="pass")
     clock.advance(days=200)
     wf_engine.fire_due_timers(session, clock())
-    do(session, wf_engine, normal, "Task_lookback", plan["supervisor"], lookback_decision="consolidated")
+    do(session, wf_engine, normal, Stage.LOOKBACK, plan["supervisor"], lookback_decision="consolidated")
     assert states(session, plan)[normal.id].status == S.CONSOLIDATED
 
 
