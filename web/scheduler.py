@@ -16,6 +16,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from engine.side_effects import commit_then_run, rollback_and_discard
+
 from .services import Services, services
 
 log = logging.getLogger(__name__)
@@ -27,12 +29,12 @@ def run_tick(found: Services, now: datetime | None = None) -> list[int]:
     session = found.session_factory()
     try:
         advanced = found.workflow_engine.fire_due_timers(session, now)
-        session.commit()
+        commit_then_run(session)  # side effects queued by the tick go out only after the commit
         if advanced:
             log.info("timers fired in %d instance(s)", len(advanced))
         return advanced
     except Exception:
-        session.rollback()
+        rollback_and_discard(session)
         log.exception("timer tick failed; it will be retried on the next tick")
         return []
     finally:

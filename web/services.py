@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import WorkflowEngine
+from engine.clock import Clock
+from engine.side_effects import commit_then_run, rollback_and_discard
 
 EXTENSION_KEY = "rectiflow"
 
@@ -20,6 +24,24 @@ class Services:
     db_engine: Engine
     session_factory: sessionmaker[Session]
     workflow_engine: WorkflowEngine
+
+    def with_clock(self, clock: Clock) -> Services:
+        """The same database, with a workflow engine on ``clock`` (``rectiflow tick --now`` replays a date)."""
+        return replace(self, workflow_engine=WorkflowEngine(clock=clock))
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction outside a request (a command, a job): committed once if the block
+        succeeds, rolled back otherwise, always closed."""
+        session = self.session_factory()
+        try:
+            yield session
+            commit_then_run(session)  # side effects queued by services go out only after the commit
+        except BaseException:
+            rollback_and_discard(session)
+            raise
+        finally:
+            session.close()
 
 
 def services(app: Flask | None = None) -> Services:

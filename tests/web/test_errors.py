@@ -26,7 +26,7 @@ ERRORS = {
     "deploy": (DeployError("rectification.bpmn: 缺少开始事件"), 400),
     "conflict": (ConflictError("该流程已被他人修改，请刷新后重试"), 409),
     "workflow-failure": (WorkflowFailure("脚本任务“计算时限”出错"), 500),
-    # Lost races that surface only when the request commits are conflicts too.
+    # Database errors that mean a lost race are conflicts too (test_request_commit raises them at commit).
     "stale-at-commit": (StaleDataError("UPDATE statement on table 'process_instance' expected 1 row"), 409),
     "locked-at-commit": (OperationalError("COMMIT", {}, Exception("database is locked")), 409),
 }
