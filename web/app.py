@@ -14,7 +14,8 @@ from flask_wtf.csrf import CSRFProtect
 from engine import WorkflowEngine
 from engine.db import make_engine, make_session_factory
 
-from . import auth, db_session, errors, health, home, i18n, navigation
+from . import auth, db_session, errors, health, home, i18n, navigation, report_assets
+from .cli.commands import init_app as init_cli
 from .config import load_config
 from .services import EXTENSION_KEY, Services
 
@@ -47,7 +48,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     objects = {key: overrides.pop(key) for key in _OBJECT_KEYS if key in overrides}
 
     # RECTIFLOW_INSTANCE_PATH moves the instance folder (tests point it at a temporary one).
-    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("RECTIFLOW_INSTANCE_PATH"))
+    # CommittingFlask: each request commits inside dispatch, so a race lost at commit is a 409.
+    app = db_session.CommittingFlask(
+        __name__, instance_relative_config=True, instance_path=os.environ.get("RECTIFLOW_INSTANCE_PATH")
+    )
     app.config.update(load_config(overrides, instance_path=app.instance_path))
     _ensure_secret_key(app)
 
@@ -60,13 +64,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         workflow_engine=workflow_engine,
     )
 
-    # db_session first: its after_request commit must run after every other after_request hook.
     db_session.init_app(app)
     i18n.init_app(app)
     CSRFProtect(app)
     auth.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
+    report_assets.init_app(app)
+    init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     app.after_request(_add_security_headers)

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine import Actor
 from engine.audit import record
 
-from .errors import ValidationError
+from .errors import NotFoundError, ValidationError
 from .models import Person, Role, Unit
 from .user_sessions import end_all_sessions
 
@@ -130,6 +130,17 @@ def actor_for(person: Person) -> Actor:
     """How the engine sees this person: login, roles as groups, unit as the unit key."""
     units = frozenset({person.unit.code}) if person.unit is not None else frozenset()
     return Actor(person.login, groups=frozenset(r.value for r in person.roles), units=units)
+
+
+def actor_by_login(session: Session, login: str) -> Actor:
+    """The actor of the active person with this login; ``NotFoundError`` for an unknown or inactive login.
+
+    The one way a command, a job or a request turns a login into someone who acts.
+    """
+    person = person_by_login(session, login) if could_be_login(login) else None
+    if person is None or not person.active:
+        raise NotFoundError(f"no active person with login '{login}'")
+    return actor_for(person)
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import web.cli
-import web.cli.plans
 from engine.db import make_engine, make_session_factory
+from workflows.people import deactivate_person, person_by_login
 from workflows.plan_import import parse_file, parse_text
 from workflows.plans import rounds
 
@@ -32,7 +33,6 @@ class Cli:
     def __init__(self, url: str) -> None:
         self.url = url
         self.runner = CliRunner()
-        web.cli.plans.register(web.cli.main)
 
     def __call__(self, *args: str | Path, ok: bool = True) -> Result:
         env = {"RECTIFLOW_DATABASE_URL": self.url}
@@ -64,16 +64,33 @@ def cli(empty_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli
     runner = Cli(empty_database.url.render_as_string(hide_password=False))
     runner("init-db")
     assert "rectification" in runner("deploy").output
+    add_admin(runner)
     yield runner
     if runner._engine is not None:
         runner._engine.dispose()
 
 
-def test_register_is_idempotent() -> None:
-    web.cli.plans.register(web.cli.main)
-    web.cli.plans.register(web.cli.main)
-    names = {"import-plan", "fill-in", "export-ledger", "import-ledger", "report"}
-    assert names <= set(web.cli.main.commands)
+def add_admin(runner: Cli) -> None:
+    """The administrator the plan commands act as by default (``--user admin``)."""
+    added = runner("add-person", "admin", "--name", "管理员", "--role", "admin", "--password", "admin-password")
+    assert "person admin added: admin" in added.output
+
+
+def test_plan_commands_act_only_as_an_active_person(cli: Cli, tmp_path: Path) -> None:
+    cli("import-plan", SEED, "--no-launch")
+    ledger = tmp_path / "ledger.xlsx"
+    cli("export-ledger", "-o", ledger)
+    with cli.session() as session:
+        admin = person_by_login(session, "admin")
+        assert admin is not None
+        deactivate_person(session, admin, actor="test", at=datetime(2026, 1, 1, tzinfo=UTC))
+        session.commit()
+    before = cli.counts()
+    for login in ("nobody", "admin"):  # unknown, and no longer active
+        for args in (("import-plan", SEED), ("fill-in", "1.1.1", "--deadline", "2026-03-31"),
+                     ("import-ledger", ledger)):
+            assert f"no active person with login '{login}'" in cli(*args, "--user", login, ok=False).output
+    assert cli.counts() == before
 
 
 def test_dry_run_prints_the_tree_and_ends_with_the_summary(cli: Cli) -> None:

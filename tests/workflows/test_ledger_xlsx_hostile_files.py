@@ -24,7 +24,7 @@ from workflows.ledger import WorkbookLimits
 
 from ..conftest import SEED
 from .plan_fixtures import small_plan
-from .test_cli_plans import Cli
+from .test_cli_plans import Cli, add_admin
 from .xlsx_helpers import SHEET, edit, export, load, lying_size, patch, refused, with_part
 
 # -- import: files that are not ledgers, too big, or built to expand --------------------------------
@@ -118,6 +118,7 @@ def ledger_cli(empty_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Itera
     runner = Cli(empty_database.url.render_as_string(hide_password=False))
     runner("init-db")
     runner("deploy")
+    add_admin(runner)
     runner("import-plan", SEED, "--no-launch")
     yield runner
     if runner._engine is not None:

@@ -1,0 +1,88 @@
+"""Ledger commands: ``ledger`` (the 台账 on screen), ``export-ledger`` and ``import-ledger`` (Excel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from web.services import Services
+from workflows.ledger import LedgerValidationError, export_ledger, import_ledger, ledger_rows
+from workflows.models import InspectionRound
+from workflows.people import actor_by_login
+from workflows.plans import get_round
+
+from .app_context import pass_services
+from .failures import fail, failures
+from .rounds import chosen_round
+from .tables import cut, table
+
+PROGRESS_ROWS = 200
+
+
+@click.command()
+@click.option("--round", "round_id", type=int, help="round id (default: the newest)")
+@pass_services
+def ledger(found: Services, round_id: int | None) -> None:
+    """Print the ledger (台账): problems and measures with status."""
+    with failures(), found.unit_of_work() as session:
+        round_ = chosen_round(session, round_id)
+        rows = ledger_rows(session, round_)
+        title = round_.title
+    click.echo(title)
+    table(
+        ["序号", "问题", "问题状态", "整改措施", "整改时限", "措施状态"],
+        [[r.number, cut(r.problem, 14), r.problem_status.value, cut(r.measure, 22),
+          r.deadline.isoformat() if r.deadline else r.deadline_text, r.status.value] for r in rows],
+    )
+
+
+@click.command("export-ledger")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the .xlsx file to write")
+@click.option("--round", "round_id", type=int, help="only this round (default: every round)")
+@pass_services
+def export_ledger_command(found: Services, output: Path, round_id: int | None) -> None:
+    """Write the ledger (台账) to an Excel workbook, one sheet per round."""
+    with failures(), found.unit_of_work() as session:
+        if round_id is not None:
+            rounds = [get_round(session, round_id)]
+        else:
+            rounds = list(session.scalars(select(InspectionRound).order_by(InspectionRound.id)))
+        total = sum(len(p.measures) for r in rounds for part in r.parts for p in part.problems)
+        if total > PROGRESS_ROWS:
+            with click.progressbar(length=total, label="writing ledger rows") as bar:
+                written = export_ledger(session, rounds, output, progress=bar.update)
+        else:
+            written = export_ledger(session, rounds, output)
+    click.echo(f"{output}: {len(rounds)} round(s), {written} row(s)")
+
+
+@click.command("import-ledger")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-new", is_flag=True, help="ignore the keys: create new rounds instead of updating")
+@click.option("--user", "login", default="admin", show_default=True, help="who imports (for the audit log)")
+@pass_services
+def import_ledger_command(found: Services, file: Path, as_new: bool, login: str) -> None:
+    """Apply an edited ledger workbook: update the plans it came from, or create new ones."""
+    engine = found.workflow_engine
+    with failures():
+        try:
+            with found.unit_of_work() as session:
+                result = import_ledger(session, engine, file, actor=actor_by_login(session, login),
+                                       at=engine.clock(), as_new=as_new)
+                lines = [f"created round {r.id}: {r.title}" for r in result.created]
+                lines += [f"updated round {r.id}: {r.title}" for r in result.updated]
+        except LedgerValidationError as exc:  # every error listed, before failures() makes it one line
+            for error in exc.errors:
+                click.echo(error, err=True)
+            fail(f"{len(exc.errors)} error(s) in {file.name}; nothing was imported")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"measures changed: {result.changed_measures}  lifecycles launched: {result.launched}")
+
+
+COMMANDS = [ledger, export_ledger_command, import_ledger_command]
