@@ -38,7 +38,7 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 # Endpoints anyone may open; everything else needs a signed-in person.
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.health"})
+PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health"})
 PUBLIC_PATH_PREFIX = "/public/"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +172,7 @@ def login() -> Any:
         if result.locked_until is not None:
             locked_minutes = max(1, math.ceil((result.locked_until - now).total_seconds() / 60))
     return render_template(
-        "login.html", failed=failed, locked_minutes=locked_minutes, login_name=login_name, next_url=next_url
+        "auth/login.html", failed=failed, locked_minutes=locked_minutes, login_name=login_name, next_url=next_url
     )
 
 

@@ -29,7 +29,7 @@ from engine import (
 from engine.errors import as_conflict
 from workflows.errors import DomainError, NotFoundError, ValidationError
 
-from .i18n import t
+from .i18n import error_text, t
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ _GENERIC_MESSAGE_KEYS = {
 def init_app(app: Flask) -> None:
     """Register the handlers on ``app``."""
     app.register_error_handler(EngineError, _handle_domain_error)
-    # A lost race can also surface at commit time, after the services ran: still a 409, not a 500.
+    # A lost race can also surface at commit time, after the services ran; the request commits
+    # inside dispatch (db_session.CommittingFlask), so it reaches these handlers: a 409, not a 500.
     app.register_error_handler(StaleDataError, _handle_database_error)
     app.register_error_handler(OperationalError, _handle_database_error)
     app.register_error_handler(DomainError, _handle_domain_error)
@@ -90,7 +91,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def _handle_domain_error(error: Exception) -> tuple[Response, int]:
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(error, cls))
-    message = str(error) or t(_GENERIC_MESSAGE_KEYS.get(status, "error.500"))
+    message = error_text(error) or t(_GENERIC_MESSAGE_KEYS.get(status, "error.500"))
     if status >= 500:
         current_app.logger.error(
             "%s on %s %s: %s", type(error).__name__, request.method, request.path, error, exc_info=error
@@ -125,7 +126,7 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException | t
 
 def _render_page(status: int, message: str) -> str:
     try:
-        return render_template("error.html", status=status, message=message)
+        return render_template("errors/error.html", status=status, message=message)
     except Exception:  # e.g. the database is down while the header loads the user
         log.exception("rendering the error page failed")
         return f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"

@@ -16,4 +16,4 @@ bp = Blueprint("home", __name__)
 def index() -> str:
     person = current_person()
     roles = [role_label(role) for role in Role if person.has_role(role)]  # enum order, not alphabetical
-    return render_template("home.html", person=person, roles=roles)
+    return render_template("home/index.html", person=person, roles=roles)

@@ -7,6 +7,11 @@ each string as a (Chinese, English) pair in one place needs no build step, shows
 both texts side by side to whoever edits them, and a test checks every pair is
 complete. Flask-Babel still picks the locale (and will format dates and numbers).
 
+The domain (``workflows``) keeps no UI wording: its errors carry a ``Message`` key
+and parameters with an English default for the command line, and its statuses are
+the Chinese words of the ledger; the texts below say them in either language
+(``message_text``, ``error_text``, ``status_label``).
+
 Language choice: ``?lang=zh_CN`` or ``?lang=en`` on any URL, remembered in the
 session; otherwise ``BABEL_DEFAULT_LOCALE`` (zh_CN): Chinese first, whatever the
 browser's Accept-Language says.
@@ -19,7 +24,8 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 
-from workflows.models import Role
+from workflows.errors import Message
+from workflows.models import ProblemStatus, Role
 
 DEFAULT_LANGUAGE = "zh_CN"
 _SESSION_KEY = "lang"
@@ -86,6 +92,66 @@ TEXTS: dict[str, tuple[str, str]] = {
         "页面已过期或表单无效，请刷新页面后重试。",
         "The page has expired or the form is not valid; reload the page and try again.",
     ),
+    # Problem statuses: the Chinese is the status itself (workflows.models.ProblemStatus).
+    "status.pending": ("待整改", "pending"),
+    "status.in_progress": ("整改中", "in progress"),
+    "status.awaiting_approval": ("待审批", "awaiting approval"),
+    "status.done": ("已完成", "done"),
+    "status.awaiting_verification": ("待核实", "awaiting verification"),
+    "status.long_term": ("长期整改", "long-term"),
+    "status.closed": ("已销号", "closed"),
+    "status.look_back": ("回头看", "look-back review"),
+    "status.consolidated": ("已巩固", "consolidated"),
+    "status.reopened": ("反弹重启", "reopened after rebound"),
+    "status.overdue": ("逾期", "overdue"),
+    "status.not_started": ("未启动", "not started"),
+    # Task form errors (workflows.forms.MESSAGES; the English is the CLI's text).
+    "form.not_an_object": (
+        "提交的数据必须是由命名值组成的对象。",
+        "the submitted data must be an object of named values",
+    ),
+    "form.unknown_form": ("流程图引用了未知的表单“{form}”。", "the diagram names an unknown form '{form}'"),
+    "form.required": ("请填写{label}（{name}）。", "{label} is required ({name})"),
+    "form.not_text": ("{label}必须是文字（{name}）。", "{label} must be text ({name})"),
+    "form.too_long": ("{label}不能超过 {max} 个字符（{name}）。", "{label} is longer than {max} characters ({name})"),
+    "form.nul_character": (
+        "{label}含有空字符（NUL），无法保存（{name}）。",
+        "{label} contains a NUL character, which cannot be stored ({name})",
+    ),
+    "form.lone_surrogate": (
+        "{label}含有无效字符（{code}），无法保存（{name}）。",
+        "{label} contains a lone surrogate ({code}), which cannot be stored ({name})",
+    ),
+    "form.choice": ("{label}必须是以下之一：{choices}（{name}）。", "{label} must be one of {choices} ({name})"),
+    "form.date": (
+        "{label}必须是日期，例如 2026-06-30（{name}）。",
+        "{label} must be a date such as 2026-06-30 ({name})",
+    ),
+    "form.evidence_list": (
+        "佐证材料必须是佐证材料编号或文件名的列表（{name}）。",
+        "evidence must be a list of evidence ids or file names ({name})",
+    ),
+    "form.evidence_count": (
+        "每次最多提交 {max} 项佐证材料，本次为 {count} 项（{name}）。",
+        "at most {max} evidence items per report, got {count} ({name})",
+    ),
+    "form.evidence_id": ("佐证材料编号超出范围（{name}）。", "evidence id out of range ({name})"),
+    "form.evidence_name": (
+        "佐证材料名称须为 1 至 {max} 个字符（{name}）。",
+        "an evidence name must have 1 to {max} characters ({name})",
+    ),
+    # Task form fields (workflows.forms.LABELS).
+    "label.measure_progress.progress": ("整改进展", "progress"),
+    "label.measure_review.review_decision": ("审批意见", "decision"),
+    "label.measure_review.reason": ("退回理由", "reason"),
+    "label.verification.verify_decision": ("核实结论", "decision"),
+    "label.verification.reason": ("未通过理由", "reason"),
+    "label.long_term_close.close_note": ("销号意见", "note"),
+    "label.periodic_report.progress": ("阶段进展", "progress"),
+    "label.lookback.lookback_decision": ("回头看结论", "decision"),
+    "label.lookback.reason": ("反弹情况", "reason"),
+    "label.new_deadline": ("新的整改时限", "new deadline"),
+    "label.evidence_name": ("佐证材料名称", "evidence name"),
 }
 
 
@@ -112,6 +178,27 @@ def role_label(role: Role) -> str:
     return t(f"role.{role.value}")
 
 
+def status_label(status: ProblemStatus) -> str:
+    """A problem status for people, in the current language (Chinese: the status itself)."""
+    return t(f"status.{status.name.lower()}")
+
+
+def message_text(message: Message) -> str:
+    """A domain ``Message`` in the current language; parameters that are messages too (a
+    field's label) are translated first. A key missing from the catalogue falls back to the
+    domain's English, so a new message is never lost, only untranslated."""
+    params = {name: message_text(v) if isinstance(v, Message) else v for name, v in message.params.items()}
+    if message.key not in TEXTS:
+        return message.default.format(**params)
+    return t(message.key, **params)
+
+
+def error_text(error: Exception) -> str:
+    """What to tell people about ``error``: its keyed message translated, else its own text."""
+    message = getattr(error, "message", None)
+    return message_text(message) if isinstance(message, Message) else str(error)
+
+
 def lang_url(language: str) -> str:
     """The current page's URL with ``?lang=`` set to ``language`` (other parameters kept)."""
     args = request.args.to_dict(flat=False)
@@ -123,7 +210,9 @@ def init_app(app: Flask) -> None:
     """Set up Flask-Babel, remember ``?lang=`` and give templates ``t`` and friends."""
     Babel(app, locale_selector=_select_locale)
     app.before_request(_remember_requested_language)
-    app.jinja_env.globals.update(t=t, html_lang=html_lang, lang_url=lang_url, role_label=role_label)
+    app.jinja_env.globals.update(
+        t=t, html_lang=html_lang, lang_url=lang_url, role_label=role_label, status_label=status_label
+    )
 
 
 def _supported(value: str | None) -> str | None:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.db import Base, JsonType
 from engine.types import UtcDateTime
 
+from .item_keys import measure_key, problem_key
+
 
 class Role(enum.StrEnum):
     """What a person may do; also the engine's candidate groups."""
@@ -184,7 +186,7 @@ class Problem(Base):
 
     @property
     def item_key(self) -> str:
-        return f"problem:{self.id}"
+        return problem_key(self.id)
 
 
 class Measure(Base):
@@ -212,7 +214,7 @@ class Measure(Base):
 
     @property
     def item_key(self) -> str:
-        return f"measure:{self.id}"
+        return measure_key(self.id)
 
 
 class Evidence(Base):
@@ -234,7 +236,12 @@ class Evidence(Base):
 
 
 class ProblemStatus(enum.StrEnum):
-    """Status shown in the ledger; derived from the engine, never stored."""
+    """Status shown in the ledger; derived from the engine, never stored.
+
+    The values are the domain's own words, written into the Chinese ledger and report as
+    they are; the web's label for each (in either language) is ``status.<name>`` in
+    ``web.i18n``.
+    """
 
     PENDING = "待整改"
     IN_PROGRESS = "整改中"
@@ -248,23 +255,3 @@ class ProblemStatus(enum.StrEnum):
     REOPENED = "反弹重启"
     OVERDUE = "逾期"
     NOT_STARTED = "未启动"
-
-    @property
-    def english(self) -> str:
-        return _ENGLISH[self]
-
-
-_ENGLISH = {
-    ProblemStatus.PENDING: "pending",
-    ProblemStatus.IN_PROGRESS: "in progress",
-    ProblemStatus.AWAITING_APPROVAL: "awaiting approval",
-    ProblemStatus.DONE: "done",
-    ProblemStatus.AWAITING_VERIFICATION: "awaiting verification",
-    ProblemStatus.LONG_TERM: "long-term",
-    ProblemStatus.CLOSED: "closed",
-    ProblemStatus.LOOK_BACK: "look-back review",
-    ProblemStatus.CONSOLIDATED: "consolidated",
-    ProblemStatus.REOPENED: "reopened after rebound",
-    ProblemStatus.OVERDUE: "overdue",
-    ProblemStatus.NOT_STARTED: "not started",
-}

@@ -1,11 +1,12 @@
-"""The published progress report (整改进展情况), built from the ledger, as text, Markdown or HTML.
+"""The published progress report (整改进展情况) as a model, built from the ledger.
 
 The skeleton follows the reports units publish (the seed is one): an opening paragraph,
 一、the organisational work, 二、the problem list (第X部分 → N.针对…问题。 → 一是…二是…)
 with a statistics sentence, 三、the long-term mechanisms, the invitation to send opinions
 with the contact channels, the signatory and the date. The plain-text rendering keeps the
 seed's line format, so ``plan_import.parse_text`` reads a generated report back into the
-same tree. The Word writer is in ``docx``.
+same tree. ``Report.blocks`` is the reading order every renderer follows (``text``,
+``markdown``, ``html``, ``docx``); nothing here knows how a block looks.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from engine import system_clock
+
+from ..deadlines import china_date
 from ..ledger import LedgerRow, ledger_rows
 from ..models import InspectionRound
 from ..models import ProblemStatus as S
@@ -224,7 +227,7 @@ def build_report(session: Session, round_: InspectionRound, *, on: date | None =
         mechanism=mechanism,
         closing=_closing(round_.contacts or {}),
         signatory=signatory,
-        date=on or round_.report_date or date.today(),
+        date=on or round_.report_date or china_date(system_clock()),
     )
 
 
@@ -301,60 +304,3 @@ def _closing(contacts: dict[str, str]) -> str:
     if contacts.get("email"):
         channels.append(f"电子邮箱：{contacts['email']}")
     return INVITATION + (f"联系方式：{'；'.join(channels)}。" if channels else "")
-
-
-# --- renderings ---------------------------------------------------------------------------
-
-
-def render_text(report: Report) -> str:
-    """Plain text, one paragraph a line, in the seed's format (readable by ``plan_import``)."""
-    return "\n".join(block.text for block in report.blocks()) + "\n"
-
-
-_MD_PREFIX = {"title": "# ", "h1": "## ", "h2": "### ", "h3": "#### "}
-_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}|~])")
-
-
-def _md_escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL_RE.sub(r"\\\1", text)
-    text = re.sub(r"^([#+\-=])", r"\\\1", text)  # not a heading, list item or underline
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # not an ordered list
-
-
-def render_markdown(report: Report) -> str:
-    """Markdown: ``#`` title, ``##`` 一、, ``###`` 第X部分, ``####`` problems; text is escaped."""
-    out = []
-    for block in report.blocks():
-        text = _md_escape(block.text)
-        out.append(_MD_PREFIX.get(block.kind, "") + text)
-    return "\n\n".join(out) + "\n"
-
-
-_HTML_TAG = {"title": "h1", "h1": "h2", "h2": "h3", "h3": "h4", "p": "p", "sign": "p", "date": "p"}
-_CSS = """
-body { margin: 0; background: #f4f4f1; color: #1b1b1b; }
-article { max-width: 46em; margin: 2em auto; padding: 2.5em 3em; background: #fff;
-  font: 16pt/1.8 "FangSong_GB2312", "仿宋_GB2312", "FangSong", "仿宋", serif; }
-h1, h2, h3, h4 { font-family: "SimHei", "黑体", sans-serif; font-weight: normal; line-height: 1.5; }
-h1 { text-align: center; font-size: 1.4em; }
-h2, h3, h4 { font-size: 1em; margin: 1em 0 0.2em; }
-p { text-indent: 2em; margin: 0 0 0.4em; }
-p.sign, p.date { text-align: right; text-indent: 0; }
-"""
-
-
-def render_html(report: Report) -> str:
-    """A complete HTML page (lang zh-CN); every piece of text is escaped."""
-    body = []
-    for block in report.blocks():
-        tag = _HTML_TAG[block.kind]
-        css = f' class="{block.kind}"' if block.kind in ("sign", "date") else ""
-        body.append(f"<{tag}{css}>{escape(block.text)}</{tag}>")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{escape(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<article>\n"
-        + "\n".join(body)
-        + "\n</article>\n</body>\n</html>\n"
-    )
