@@ -1,4 +1,9 @@
-"""engine/ is the sansio of this project: importing it (and the domain) pulls in no web framework."""
+"""engine/ is the sansio of this project: importing it (and the domain) pulls in no web framework.
+
+Jinja2 is allowed: it is a template library, and the report's HTML renderer (workflows/report/html.py)
+uses it without Flask so that ``rectiflow report --format html`` and the web page share one template;
+and ``werkzeug.security`` hashes passwords in workflows/people.py.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ CHECK = f"""
 import importlib, sys
 for name in {MODULES!r}:
     importlib.import_module(name)
-print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_login', 'flask_wtf', 'jinja2')))
+print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_login', 'flask_wtf', 'flask_babel')))
 """
 
 
