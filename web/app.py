@@ -14,7 +14,20 @@ from flask_wtf.csrf import CSRFProtect
 from engine import WorkflowEngine
 from engine.db import make_engine, make_session_factory
 
-from . import auth, db_session, errors, health, home, i18n, navigation, report_assets
+from . import (
+    auth,
+    db_session,
+    delegation,
+    errors,
+    evidence,
+    health,
+    home,
+    i18n,
+    inbox,
+    navigation,
+    report_assets,
+    tasks,
+)
 from .cli.commands import init_app as init_cli
 from .config import load_config
 from .services import EXTENSION_KEY, Services
@@ -74,6 +87,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    for area in (inbox, tasks, evidence, delegation):
+        app.register_blueprint(area.bp)
     app.after_request(_add_security_headers)
     return app
 

@@ -155,6 +155,14 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+def add_texts(texts: dict[str, tuple[str, str]]) -> None:
+    """Add an area's texts (``web/<area>/texts.py``) to the catalogue; a key may be defined once."""
+    clash = texts.keys() & TEXTS.keys()
+    if clash:
+        raise ValueError(f"text keys defined twice: {', '.join(sorted(clash))}")
+    TEXTS.update(texts)
+
+
 def t(key: str, **params: object) -> str:
     """The UI text ``key`` in the current request's language, with ``params`` filled in."""
     zh, en = TEXTS[key]

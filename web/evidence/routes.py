@@ -1,0 +1,5 @@
+"""evidence routes."""
+
+from __future__ import annotations
+
+from . import bp  # noqa: F401

@@ -1,0 +1,5 @@
+"""Inbox routes."""
+
+from __future__ import annotations
+
+from . import bp  # noqa: F401

@@ -1,0 +1,5 @@
+"""tasks routes."""
+
+from __future__ import annotations
+
+from . import bp  # noqa: F401
