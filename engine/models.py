@@ -85,6 +85,7 @@ class ProcessInstance(Base):
 _OPEN = "status = 'open'"
 _CLAIMABLE = "status = 'open' AND assignee IS NULL"
 _CLAIMABLE_BY_GROUP = "status = 'open' AND assignee IS NULL AND candidate_user IS NULL"
+_DONE = "status = 'completed'"
 
 
 class HumanTask(Base):
@@ -102,6 +103,9 @@ class HumanTask(Base):
         Index("ix_human_task_open_assignee", "assignee",
               sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
         Index("ix_human_task_item", "item_key", "status"),
+        # The inbox's "done by me" tab: its count and its newest-first list, without a scan.
+        Index("ix_human_task_done", "completed_by", "completed_at",
+              sqlite_where=text(_DONE), postgresql_where=text(_DONE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

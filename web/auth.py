@@ -154,7 +154,7 @@ def login() -> Any:
     """
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(next_url or url_for("home.index"))
+        return redirect(next_url or url_for("inbox.index"))
     failed = False
     locked_minutes = 0
     login_name = ""
@@ -167,7 +167,7 @@ def login() -> Any:
         )
         if result.person is not None and result.token is not None:
             login_user(SignedInUser(result.person, result.token))
-            return redirect(next_url or url_for("home.index"))
+            return redirect(next_url or url_for("inbox.index"))
         failed = True
         if result.locked_until is not None:
             locked_minutes = max(1, math.ceil((result.locked_until - now).total_seconds() / 60))

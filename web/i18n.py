@@ -35,7 +35,6 @@ _HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 TEXTS: dict[str, tuple[str, str]] = {
     "product.name": ("整改通", "Rectiflow"),
     "product.tagline": ("巡察整改工作流", "Inspection rectification workflow"),
-    "nav.home": ("首页", "Home"),
     "nav.inbox": ("任务", "Inbox"),
     "nav.ledger": ("台账", "Ledger"),
     "nav.admin": ("管理", "Admin"),
@@ -66,7 +65,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "您尚未被分配任何身份，请联系系统管理员。",
         "You have no role yet; ask an administrator.",
     ),
-    "home.next": ("待办任务列表即将在此显示。", "Your task inbox will appear here."),
     "role.officer": ("责任单位经办人", "Officer of a responsible unit"),
     "role.leader": ("领导", "Leader"),
     "role.supervision": ("督查", "Supervision"),
@@ -127,6 +125,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{label}必须是日期，例如 2026-06-30（{name}）。",
         "{label} must be a date such as 2026-06-30 ({name})",
     ),
+    "form.not_bool": ("{label}只能为“是”或“否”（{name}）。", "{label} must be true or false ({name})"),
     "form.evidence_list": (
         "佐证材料必须是佐证材料编号或文件名的列表（{name}）。",
         "evidence must be a list of evidence ids or file names ({name})",
@@ -140,18 +139,48 @@ TEXTS: dict[str, tuple[str, str]] = {
         "佐证材料名称须为 1 至 {max} 个字符（{name}）。",
         "an evidence name must have 1 to {max} characters ({name})",
     ),
-    # Task form fields (workflows.forms.LABELS).
+    # Task forms: titles, fields, choices and hints (workflows.forms.LABELS).
+    "label.measure_progress": ("报送整改进展", "submit progress"),
     "label.measure_progress.progress": ("整改进展", "progress"),
+    "label.measure_progress.measure_done": ("本项措施已整改完成", "the measure is done"),
+    "label.measure_review": ("审批整改措施", "review the measure"),
     "label.measure_review.review_decision": ("审批意见", "decision"),
+    "label.measure_review.review_decision.approve": ("同意", "approve"),
+    "label.measure_review.review_decision.return": ("退回", "return"),
     "label.measure_review.reason": ("退回理由", "reason"),
+    "label.verification": ("逐项核实", "verify the problem"),
     "label.verification.verify_decision": ("核实结论", "decision"),
+    "label.verification.verify_decision.pass": ("核实通过，予以销号", "pass"),
+    "label.verification.verify_decision.fail": ("核实未通过，退回整改", "fail"),
     "label.verification.reason": ("未通过理由", "reason"),
+    "label.long_term_close": ("长期整改销号", "close the long-term problem"),
     "label.long_term_close.close_note": ("销号意见", "note"),
+    "label.periodic_report": ("报送阶段进展", "periodic report"),
     "label.periodic_report.progress": ("阶段进展", "progress"),
+    "label.lookback": ("回头看", "look-back review"),
     "label.lookback.lookback_decision": ("回头看结论", "decision"),
+    "label.lookback.lookback_decision.consolidated": ("已巩固", "consolidated"),
+    "label.lookback.lookback_decision.rebound": ("反弹回潮，重启整改", "rebound"),
     "label.lookback.reason": ("反弹情况", "reason"),
     "label.new_deadline": ("新的整改时限", "new deadline"),
+    "label.evidence": ("佐证材料", "evidence"),
     "label.evidence_name": ("佐证材料名称", "evidence name"),
+    "help.measure_progress.measure_done": (
+        "各项整改内容均已落实时勾选",
+        "tick when every part of the measure has been carried out",
+    ),
+    "help.evidence": ("可同时上传多个文件。", "Several files may be attached."),
+    "help.reason_when_returning": ("选择“退回”时必填", "required when returning the measure"),
+    "help.reason_when_failing": ("核实未通过时必填", "required when verification fails"),
+    "help.reason_when_rebounding": ("出现反弹时必填", "required when the problem has rebounded"),
+    "help.new_deadline_when_failing": (
+        "仅在核实未通过时填写；不填则保留原时限",
+        "only when verification fails; leave empty to keep the deadlines",
+    ),
+    "help.new_deadline_when_rebounding": (
+        "仅在出现反弹时填写；不填则保留原时限",
+        "only on a rebound; leave empty to keep the deadlines",
+    ),
 }
 
 

@@ -73,7 +73,8 @@ def test_wrong_password_message_in_english(client: FlaskClient, auth: AuthAction
 
 
 def test_login_then_home_shows_who_you_are(client: FlaskClient, auth: AuthActions) -> None:
-    auth.create(name="张三", roles=(Role.OFFICER, Role.LEADER), unit=("U01", "市财政局"))
+    # People with tasks land on the inbox (tests/web/test_inbox_page.py); the others on a welcome page.
+    auth.create(name="张三", roles=(Role.ADMIN,), unit=("U01", "市财政局"))
 
     response = auth.login()
     assert response.status_code == 302
@@ -82,11 +83,11 @@ def test_login_then_home_shows_who_you_are(client: FlaskClient, auth: AuthAction
     page = client.get("/").get_data(as_text=True)
     assert "欢迎，张三！" in page
     assert "市财政局" in page
-    assert "您的身份：责任单位经办人、领导" in page
+    assert "您的身份：系统管理员" in page
 
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Welcome, 张三!" in english
-    assert "Your roles: Officer of a responsible unit, Leader" in english
+    assert "Your roles: Administrator" in english
 
 
 def test_nav_shows_sections_by_role(client: FlaskClient, auth: AuthActions) -> None:

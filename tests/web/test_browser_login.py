@@ -1,4 +1,4 @@
-"""A real Chromium signs in (CSRF on), reads the welcome page, switches to English and signs out."""
+"""A real Chromium signs in (CSRF on), lands on the inbox, switches to English and signs out."""
 
 from __future__ import annotations
 
@@ -87,13 +87,15 @@ def test_sign_in_switch_language_and_sign_out(live_url: str) -> None:
             page.get_by_label("密码").fill(PASSWORD)
             page.get_by_role("button", name="登录").click()
             expect(page).to_have_url(f"{live_url}/")
-            expect(page.get_by_role("heading", level=1)).to_have_text("欢迎，王五！")
-            expect(page.get_by_text("您的身份：责任单位经办人")).to_be_visible()
+            # An officer lands on the inbox: nothing held yet, the badge says so.
+            expect(page.get_by_role("heading", level=1)).to_have_text("待办任务")
+            expect(page.locator(".who-name")).to_have_text("王五")
             expect(page.locator(".who-unit")).to_have_text("市财政局")
+            expect(page.locator(".nav-badge")).to_have_text("0")
 
             page.get_by_role("link", name="English").click()
             expect(page.locator("html")).to_have_attribute("lang", "en")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, 王五!")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
 
             page.get_by_role("button", name="Sign out").click()
             expect(page).to_have_url(f"{live_url}/login")

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from . import routes  # noqa: F401  (routes attach themselves to ``bp``)
+from .blueprint import bp
 
-from ..i18n import add_texts
-from .texts import TEXTS
-
-add_texts(TEXTS)
-bp = Blueprint("inbox", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to ``bp``)
+__all__ = ["bp"]

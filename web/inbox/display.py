@@ -1,0 +1,31 @@
+"""How an inbox row reads: the step's name and the days left, in the reader's language."""
+
+from __future__ import annotations
+
+from workflows.inbox import InboxRow
+from workflows.warnings import DeadlineWarning
+
+from ..i18n import TEXTS, current_language, t
+
+
+def step_label(row: InboxRow) -> str:
+    """The step's name from the diagram in the current language, else its stage's label."""
+    own = row.step_en if current_language() == "en" else row.step_zh
+    if own:
+        return own
+    key = f"inbox.stage.{row.stage}"
+    if key in TEXTS:
+        return t(key)
+    return row.step_zh or row.step_en
+
+
+def days_text(warning: DeadlineWarning) -> str:
+    """"剩 5 天", "今日到期", "逾期 3 天" or "未设时限"; "长期整改" for a long-term item without a date."""
+    days = warning.days_left
+    if days is None:
+        return t("inbox.long_term") if warning.colour == "blue" else t("inbox.days.none")
+    if warning.overdue or days < 0:
+        return t("inbox.days.overdue", days=-days) if days < 0 else t("inbox.days.overdue_today")
+    if days == 0:
+        return t("inbox.days.today")
+    return t("inbox.days.one_left") if days == 1 else t("inbox.days.left", days=days)
