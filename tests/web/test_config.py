@@ -20,7 +20,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert config["DATABASE_URL"] == f"sqlite:///{tmp_path.resolve() / 'rectiflow.db'}"
     assert config["SCHEDULER_ENABLED"] is False
     assert config["SCHEDULER_INTERVAL_SECONDS"] == 60
-    assert config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+    assert config["MAX_CONTENT_LENGTH"] == 10 * 20 * 1024 * 1024 + 1024 * 1024  # ten 20 MB evidence files
     assert config["BABEL_DEFAULT_LOCALE"] == "zh_CN"
     assert config["LANGUAGES"] == ["zh_CN", "en"]
     assert config["UPLOAD_DIR"] == str(tmp_path.resolve() / "uploads")

@@ -1,13 +1,12 @@
-"""Evidence files (佐证材料): downloads, always as attachments, for those who may see the task."""
+"""Evidence files (佐证材料): downloads, always as attachments, for those who may see the task.
+
+``uploads`` gives task forms the app's evidence store and turns a request's files into the
+domain's ``Upload``s.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from . import routes  # noqa: F401  (routes attach themselves to ``bp``)
+from .blueprint import bp
 
-from ..i18n import add_texts
-from .texts import TEXTS
-
-add_texts(TEXTS)
-bp = Blueprint("evidence", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to ``bp``)
+__all__ = ["bp"]

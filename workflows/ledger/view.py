@@ -86,8 +86,9 @@ def _evidence_counts(session: Session, measure_ids: list[int]) -> dict[int, int]
     counts: dict[int, int] = {}
     for start in range(0, len(measure_ids), 500):
         chunk = measure_ids[start:start + 500]
-        counts.update(session.execute(
+        rows = session.execute(
             select(Evidence.measure_id, func.count()).where(Evidence.measure_id.in_(chunk))
             .group_by(Evidence.measure_id)
-        ).tuples().all())
+        ).tuples().all()
+        counts.update((measure_id, count) for measure_id, count in rows if measure_id is not None)
     return counts
