@@ -4,6 +4,11 @@ Browsers get an HTML page; ``/api/`` paths and clients asking for JSON get
 ``{"error": message}``. Engine and domain messages are one line written for
 users, so they are shown; anything unexpected is logged and shown as a
 generic message.
+
+Statuses: not found or not visible 404, not allowed 403, a task that moved on (claimed,
+completed, cancelled, stale) or a lost race 409, refused input 422. Pages of the task area
+answer with a link back to the inbox, and a refused completion shows what was typed, so a
+submission is never lost without a trace.
 """
 
 from __future__ import annotations
@@ -39,8 +44,8 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NotFoundError, 404),
     (NotAllowed, 403),
     (ConflictError, 409),
-    (TaskStateError, 400),
-    (ValidationError, 400),
+    (TaskStateError, 409),
+    (ValidationError, 422),
     (DeployError, 400),
     (WorkflowFailure, 500),
     (EngineError, 400),
@@ -55,7 +60,12 @@ _GENERIC_MESSAGE_KEYS = {
     405: "error.405",
     409: "error.409",
     413: "error.413",
+    422: "error.400",
 }
+# Blueprints whose error pages lead back to the inbox (their pages are reached from it).
+_TASK_AREAS = frozenset({"tasks", "inbox", "evidence", "delegation"})
+# Hidden fields of a task form: not what a person typed.
+_MACHINERY = frozenset({"csrf_token", "submission_token"})
 
 
 def init_app(app: Flask) -> None:
@@ -126,7 +136,19 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException | t
 
 def _render_page(status: int, message: str) -> str:
     try:
+        if request.blueprint in _TASK_AREAS:
+            return render_template("tasks/error.html", status=status, message=message, typed=_typed_input(status))
         return render_template("errors/error.html", status=status, message=message)
     except Exception:  # e.g. the database is down while the header loads the user
         log.exception("rendering the error page failed")
         return f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"
+
+
+def _typed_input(status: int) -> dict[str, str]:
+    """What a person typed into a task form that failed (e.g. a race lost at commit): shown to copy."""
+    if request.endpoint != "tasks.complete" or status == 413:  # a 413's body was never read
+        return {}
+    try:
+        return {name: value for name, value in request.form.items() if name not in _MACHINERY and value.strip()}
+    except Exception:  # a body that cannot be parsed is no input to show
+        return {}

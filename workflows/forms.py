@@ -1,10 +1,14 @@
-"""What each user task of the lifecycle accepts; the diagram names the form.
+"""What each user task of the lifecycle accepts, declared once; the diagram names the form.
 
-Validation happens before the engine sees the data, so a wrong value is a
-clear error and nothing changes. Errors carry a catalogue key (``MESSAGES``) and
-the field's label (``LABELS``), so the web shows them in the reader's language;
-the English texts here are the defaults the command line prints. Every key is
-translated in ``web.i18n`` (a test checks the two agree).
+One ``Form`` per task form (``FORMS``): the same declaration validates a submission from the
+command line, the web or the API (``validate``, ``check``), renders the web page (the
+``tasks/form.html`` macro reads the fields) and describes the form to clients (``describe``).
+
+Validation happens before the engine sees the data, so a wrong value is a clear error and
+nothing changes. Errors carry a catalogue key (``MESSAGES``) and the field's label
+(``LABELS``), so the web shows them in the reader's language; the English texts here are the
+defaults the command line prints. Every key is translated in ``web.i18n`` (a test checks the
+two agree).
 """
 
 from __future__ import annotations
@@ -12,16 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine import text_fault
-
-from .deadlines import deadline_iso, parse_date
 from .errors import Message, ValidationError
+from .form_fields import (
+    EVIDENCE_NAME_LABEL,
+    MAX_DATE_TEXT,
+    MAX_EVIDENCE,
+    MAX_EVIDENCE_ID,
+    MAX_EVIDENCE_NAME,
+    MAX_TEXT,
+    Choice,
+    Field,
+    Form,
+    FormErrors,
+    Kind,
+    When,
+    clean_value,
+)
 
-MAX_TEXT = 5000
-MAX_EVIDENCE = 50  # evidence items on one progress report
-MAX_EVIDENCE_NAME = 300  # characters, as the evidence file name column holds
-MAX_EVIDENCE_ID = 2**31 - 1  # an evidence id is an integer column
-MAX_DATE_TEXT = 40
+__all__ = [
+    "FORMS", "LABELS", "MAX_DATE_TEXT", "MAX_EVIDENCE", "MAX_EVIDENCE_ID", "MAX_EVIDENCE_NAME", "MAX_TEXT",
+    "MESSAGES", "Choice", "Field", "Form", "FormErrors", "Kind", "When", "check", "describe", "form_for",
+    "from_form_fields", "label", "validate",
+]
 
 # Catalogue key -> English default. ``name`` is the data key, kept for API clients and logs.
 MESSAGES: dict[str, str] = {
@@ -34,157 +50,214 @@ MESSAGES: dict[str, str] = {
     "form.lone_surrogate": "{label} contains a lone surrogate ({code}), which cannot be stored ({name})",
     "form.choice": "{label} must be one of {choices} ({name})",
     "form.date": "{label} must be a date such as 2026-06-30 ({name})",
+    "form.not_bool": "{label} must be true or false ({name})",
     "form.evidence_list": "evidence must be a list of evidence ids or file names ({name})",
     "form.evidence_count": "at most {max} evidence items per report, got {count} ({name})",
     "form.evidence_id": "evidence id out of range ({name})",
     "form.evidence_name": "an evidence name must have 1 to {max} characters ({name})",
 }
 
-# Label key -> English default; the key is ``label.<form>.<field>``, or ``label.<field>`` when
-# the field means the same in every form.
+# Catalogue key -> English default, for every text a form shows: a field's label is
+# ``label.<form>.<field>`` (or ``label.<field>`` when it means the same in every form), a
+# choice's ``label.<form>.<field>.<value>``, a form's title ``label.<form>``, a hint ``help.…``.
 LABELS: dict[str, str] = {
+    "label.measure_progress": "submit progress",
     "label.measure_progress.progress": "progress",
+    "label.measure_progress.measure_done": "the measure is done",
+    "label.measure_review": "review the measure",
     "label.measure_review.review_decision": "decision",
+    "label.measure_review.review_decision.approve": "approve",
+    "label.measure_review.review_decision.return": "return",
     "label.measure_review.reason": "reason",
+    "label.verification": "verify the problem",
     "label.verification.verify_decision": "decision",
+    "label.verification.verify_decision.pass": "pass",
+    "label.verification.verify_decision.fail": "fail",
     "label.verification.reason": "reason",
+    "label.long_term_close": "close the long-term problem",
     "label.long_term_close.close_note": "note",
+    "label.periodic_report": "periodic report",
     "label.periodic_report.progress": "progress",
+    "label.lookback": "look-back review",
     "label.lookback.lookback_decision": "decision",
+    "label.lookback.lookback_decision.consolidated": "consolidated",
+    "label.lookback.lookback_decision.rebound": "rebound",
     "label.lookback.reason": "reason",
     "label.new_deadline": "new deadline",
-    "label.evidence_name": "evidence name",
+    "label.evidence": "evidence",
+    EVIDENCE_NAME_LABEL.key: EVIDENCE_NAME_LABEL.default,
+    "help.measure_progress.measure_done": "tick when every part of the measure has been carried out",
+    "help.evidence": "Several files may be attached.",
+    "help.reason_when_returning": "required when returning the measure",
+    "help.reason_when_failing": "required when verification fails",
+    "help.reason_when_rebounding": "required when the problem has rebounded",
+    "help.new_deadline_when_failing": "only when verification fails; leave empty to keep the deadlines",
+    "help.new_deadline_when_rebounding": "only on a rebound; leave empty to keep the deadlines",
 }
+
+
+def _decision(form: str, name: str, *values: str) -> Field:
+    """A required choice whose choice labels follow the key pattern."""
+    return Field(name, Kind.CHOICE, f"label.{form}.{name}", required=True,
+                 choices=tuple(Choice(value, f"label.{form}.{name}.{value}") for value in values))
+
+
+def _reason(form: str, decision: str, value: str, help_key: str) -> Field:
+    return Field("reason", Kind.TEXTAREA, f"label.{form}.reason", help_key=help_key,
+                 required_when=When(decision, (value,)))
+
+
+def _new_deadline(decision: str, value: str, help_key: str) -> Field:
+    return Field("new_deadline", Kind.DATE, "label.new_deadline", help_key=help_key, only_when=When(decision, (value,)))
+
+
+FORMS: dict[str, Form] = {form.key: form for form in (
+    # 整改进展: the officer's progress, whether the measure is done, and evidence.
+    Form("measure_progress", "label.measure_progress", (
+        Field("progress", Kind.TEXTAREA, "label.measure_progress.progress", required=True),
+        Field("measure_done", Kind.BOOL, "label.measure_progress.measure_done",
+              help_key="help.measure_progress.measure_done"),
+        Field("evidence", Kind.FILES, "label.evidence", help_key="help.evidence"),
+    )),
+    # 审批: approve, or return with a reason.
+    Form("measure_review", "label.measure_review", (
+        _decision("measure_review", "review_decision", "approve", "return"),
+        _reason("measure_review", "review_decision", "return", "help.reason_when_returning"),
+    )),
+    # 核实: pass, or fail with a reason and optionally a new deadline.
+    Form("verification", "label.verification", (
+        _decision("verification", "verify_decision", "pass", "fail"),
+        _reason("verification", "verify_decision", "fail", "help.reason_when_failing"),
+        _new_deadline("verify_decision", "fail", "help.new_deadline_when_failing"),
+    )),
+    # 长期整改销号: the closing note.
+    Form("long_term_close", "label.long_term_close", (
+        Field("close_note", Kind.TEXTAREA, "label.long_term_close.close_note", required=True),
+    )),
+    # 阶段进展: the period's progress text and evidence.
+    Form("periodic_report", "label.periodic_report", (
+        Field("progress", Kind.TEXTAREA, "label.periodic_report.progress", required=True),
+        Field("evidence", Kind.FILES, "label.evidence", help_key="help.evidence"),
+    )),
+    # 回头看: consolidated, or rebound with a reason and optionally a new deadline.
+    Form("lookback", "label.lookback", (
+        _decision("lookback", "lookback_decision", "consolidated", "rebound"),
+        _reason("lookback", "lookback_decision", "rebound", "help.reason_when_rebounding"),
+        _new_deadline("lookback_decision", "rebound", "help.new_deadline_when_rebounding"),
+    )),
+)}
+
+
+def label(key: str) -> Message:
+    """The form text ``key`` as a message (its English default from ``LABELS``)."""
+    return Message(key, LABELS[key])
 
 
 def _refused(key: str, **params: object) -> ValidationError:
     return ValidationError(Message(key, MESSAGES[key], params))
 
 
-def _label(key: str) -> Message:
-    return Message(key, LABELS[key])
-
-
-def _text(data: Mapping[str, Any], form: str, name: str, *, required: bool) -> str | None:
-    label = _label(f"label.{form}.{name}")
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _refused("form.required", label=label, name=name)
-        return None
-    if not isinstance(value, str):
-        raise _refused("form.not_text", label=label, name=name)
-    value = value.strip()
-    if len(value) > MAX_TEXT:
-        raise _refused("form.too_long", label=label, max=MAX_TEXT, name=name)
-    _storable(value, label, name)
-    return value
-
-
-def _storable(value: str, label: Message, name: str) -> None:
-    """Refuse text no database can store (NUL, lone surrogates) before the engine runs."""
-    if text_fault(value) is None:
-        return
-    if "\x00" in value:
-        raise _refused("form.nul_character", label=label, name=name)
-    code = next(f"U+{ord(ch):04X}" for ch in value if 0xD800 <= ord(ch) <= 0xDFFF)
-    raise _refused("form.lone_surrogate", label=label, code=code, name=name)
-
-
-def _choice(data: Mapping[str, Any], form: str, name: str, choices: tuple[str, ...]) -> str:
-    value = data.get(name)
-    if value not in choices:
-        raise _refused("form.choice", label=_label(f"label.{form}.{name}"), choices=", ".join(choices), name=name)
-    return str(value)
-
-
-def _new_deadline(data: Mapping[str, Any]) -> str | None:
-    name, label = "new_deadline", _label("label.new_deadline")
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > MAX_DATE_TEXT:
-        raise _refused("form.date", label=label, name=name)
-    _storable(value, label, name)
+def form_for(form_key: str) -> Form:
+    """The declaration of ``form_key``; ValidationError for a form the domain does not know."""
     try:
-        return deadline_iso(parse_date(value))
-    except ValueError:
-        raise _refused("form.date", label=label, name=name) from None
+        return FORMS[form_key]
+    except KeyError:
+        raise _refused("form.unknown_form", form=form_key) from None
 
 
-def _evidence(data: Mapping[str, Any]) -> list[str | int]:
-    evidence = data.get("evidence") or []
-    if not isinstance(evidence, list):
-        raise _refused("form.evidence_list", name="evidence")
-    if len(evidence) > MAX_EVIDENCE:
-        raise _refused("form.evidence_count", max=MAX_EVIDENCE, count=len(evidence), name="evidence")
-    for index, item in enumerate(evidence):
-        where = f"evidence[{index}]"
-        if isinstance(item, bool) or not isinstance(item, str | int):
-            raise _refused("form.evidence_list", name=where)
-        if isinstance(item, int) and not 1 <= item <= MAX_EVIDENCE_ID:
-            raise _refused("form.evidence_id", name=where)
-        if isinstance(item, str):
-            if not item.strip() or len(item) > MAX_EVIDENCE_NAME:
-                raise _refused("form.evidence_name", max=MAX_EVIDENCE_NAME, name=where)
-            _storable(item, _label("label.evidence_name"), where)
-    return list(evidence)
+def check(form_key: str, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Message]]:
+    """Clean ``data`` field by field: ``(cleaned, errors)``, errors by field name in form order.
 
-
-def measure_progress(data: Mapping[str, Any]) -> dict[str, Any]:
-    """整改进展: required progress text and an optional list of evidence ids or file names."""
-    return {"progress": _text(data, "measure_progress", "progress", required=True), "evidence": _evidence(data)}
-
-
-def measure_review(data: Mapping[str, Any]) -> dict[str, Any]:
-    """审批: approve, or return with a reason."""
-    decision = _choice(data, "measure_review", "review_decision", ("approve", "return"))
-    reason = _text(data, "measure_review", "reason", required=decision == "return")
-    return {"review_decision": decision, "reason": reason}
-
-
-def verification(data: Mapping[str, Any]) -> dict[str, Any]:
-    """核实: pass, or fail with a reason and optionally a new deadline."""
-    decision = _choice(data, "verification", "verify_decision", ("pass", "fail"))
-    reason = _text(data, "verification", "reason", required=decision == "fail")
-    return {"verify_decision": decision, "reason": reason, "new_deadline": _new_deadline(data)}
-
-
-def long_term_close(data: Mapping[str, Any]) -> dict[str, Any]:
-    """长期整改销号: the closing note."""
-    return {"close_note": _text(data, "long_term_close", "close_note", required=True)}
-
-
-def periodic_report(data: Mapping[str, Any]) -> dict[str, Any]:
-    """阶段进展: the period's progress text."""
-    return {"progress": _text(data, "periodic_report", "progress", required=True)}
-
-
-def lookback(data: Mapping[str, Any]) -> dict[str, Any]:
-    """回头看: consolidated, or rebound with a reason and optionally a new deadline."""
-    decision = _choice(data, "lookback", "lookback_decision", ("consolidated", "rebound"))
-    reason = _text(data, "lookback", "reason", required=decision == "rebound")
-    return {"lookback_decision": decision, "reason": reason, "new_deadline": _new_deadline(data)}
-
-
-FORMS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "measure_progress": measure_progress,
-    "measure_review": measure_review,
-    "verification": verification,
-    "long_term_close": long_term_close,
-    "periodic_report": periodic_report,
-    "lookback": lookback,
-}
+    A field asked ``only_when`` a condition holds is stored as empty when it does not; a
+    ``required_when`` field is required when its condition holds. Conditions read the
+    cleaned values of earlier fields.
+    """
+    if not isinstance(data, Mapping):
+        raise _refused("form.not_an_object")
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, Message] = {}
+    for field in form_for(form_key).fields:
+        if field.only_when is not None and not field.only_when.holds(cleaned):
+            cleaned[field.name] = None
+            continue
+        required = field.required or (field.required_when is not None and field.required_when.holds(cleaned))
+        try:
+            cleaned[field.name] = clean_value(field, data.get(field.name), required=required, refuse=_refused,
+                                              label=label(field.label_key))
+        except ValidationError as refused:
+            assert refused.message is not None
+            errors[field.name] = refused.message
+            cleaned[field.name] = None
+    return cleaned, errors
 
 
 def validate(form_key: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The cleaned data for ``form_key``; ValidationError naming the field otherwise."""
+    """The cleaned data for ``form_key``; ``FormErrors`` (a ValidationError naming the first
+    wrong field) otherwise. Without a form, the data is taken as it is."""
     if not isinstance(data, Mapping):
         raise _refused("form.not_an_object")
     if form_key is None:
         return dict(data)
-    try:
-        form = FORMS[form_key]
-    except KeyError:
-        raise _refused("form.unknown_form", form=form_key) from None
-    return form(data)
+    cleaned, errors = check(form_key, data)
+    if errors:
+        raise FormErrors(errors)
+    return cleaned
+
+
+_TRUE_WORDS = frozenset({"on", "1", "true", "yes", "y"})
+
+
+def from_form_fields(form_key: str, fields: Mapping[str, str]) -> dict[str, Any]:
+    """A browser form's text values as the data ``validate`` takes: a tick box becomes a bool.
+
+    File fields are left out: the uploads become evidence ids, which the caller adds.
+    """
+    data: dict[str, Any] = {}
+    for field in form_for(form_key).fields:
+        if field.kind is Kind.FILES:
+            continue
+        raw = fields.get(field.name)
+        data[field.name] = (raw or "").strip().lower() in _TRUE_WORDS if field.kind is Kind.BOOL else raw
+    return data
+
+
+_JSON_TYPES = {
+    Kind.TEXT: "string", Kind.TEXTAREA: "string", Kind.CHOICE: "string", Kind.DATE: "string",
+    Kind.BOOL: "boolean", Kind.FILES: "array",
+}
+
+
+def describe(form_key: str, text: Callable[[Message], str] = str) -> dict[str, Any]:
+    """A JSON-Schema-like description of ``form_key`` for clients (the CLI's help, the API).
+
+    ``text`` renders a label (default: the English default); ``x-kind``, ``x-required-when``
+    and ``x-only-when`` carry what JSON Schema has no plain word for.
+    """
+    form = form_for(form_key)
+    properties: dict[str, Any] = {}
+    for field in form.fields:
+        spec: dict[str, Any] = {"type": _JSON_TYPES[field.kind], "title": text(label(field.label_key)),
+                                "x-kind": field.kind.value}
+        if field.help_key is not None:
+            spec["description"] = text(label(field.help_key))
+        if field.kind in (Kind.TEXT, Kind.TEXTAREA):
+            spec["maxLength"] = field.limit
+        elif field.kind is Kind.CHOICE:
+            spec["enum"] = [choice.value for choice in field.choices]
+            spec["x-choices"] = [{"value": c.value, "title": text(label(c.label_key))} for c in field.choices]
+        elif field.kind is Kind.DATE:
+            spec["format"] = "date"
+        elif field.kind is Kind.FILES:
+            spec["maxItems"] = field.limit
+            spec["items"] = {"type": ["integer", "string"], "description": "an evidence id (or a file name)"}
+        for word, condition in (("x-required-when", field.required_when), ("x-only-when", field.only_when)):
+            if condition is not None:
+                spec[word] = {"field": condition.field, "in": list(condition.values)}
+        properties[field.name] = spec
+    return {
+        "form": form.key,
+        "title": text(label(form.title_key)),
+        "type": "object",
+        "properties": properties,
+        "required": [field.name for field in form.fields if field.required],
+    }

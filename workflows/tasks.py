@@ -1,22 +1,45 @@
-"""Human tasks of the rectification lifecycle: inbox, claim, complete with validated forms."""
+"""Human tasks of the rectification lifecycle: inbox, claim, complete with validated forms.
+
+``complete`` is the command line's door (data with evidence ids or names); ``submit`` is the
+browser's: the typed fields, the uploaded evidence files and a submission token, completed in
+one unit of work, so a refused form or file changes nothing and a repeated post of the same
+form is recognised (``is_same_submission``) instead of failing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import Actor, HumanTask, WorkflowEngine
+from engine import Actor, HumanTask, TaskStatus, WorkflowEngine
 from engine.inbox import tasks_for
 
 from . import forms
+from .errors import Message, ValidationError
+from .evidence import EvidenceStore, Upload, store_uploads
 from .item_keys import measure_id
 from .models import Measure
 from .stages import Stage
 
 # Completing a task of this stage records the measure's progress on the ledger.
 PROGRESS_STAGE = Stage.MEASURE_SUBMIT
+# Where a completed task's row keeps the token of the form that completed it (not in the process data).
+SUBMISSION_TOKEN = "submission_token"
+_TOKEN = re.compile(r"[0-9A-Za-z_-]{16,64}")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a person sent to complete a task: field values, evidence files, the form's token."""
+
+    data: Mapping[str, Any]
+    uploads: Sequence[Upload] = field(default_factory=tuple)
+    token: str | None = None
 
 
 def inbox(session: Session, actor: Actor, *, include_claimable: bool = True) -> list[HumanTask]:
@@ -40,12 +63,85 @@ def complete(
     """Validate the task's form, complete it, and record measure progress on the ledger."""
     task = engine.completable_task(session, task_id, actor)
     cleaned = forms.validate(task.form_key, data)
-    task = engine.complete(session, task_id, actor, cleaned)
+    return _complete(session, engine, task, actor, cleaned)
+
+
+def submit(
+    session: Session,
+    engine: WorkflowEngine,
+    task_id: int,
+    actor: Actor,
+    submission: Submission,
+    *,
+    store: EvidenceStore | None,
+    now: datetime,
+) -> HumanTask:
+    """Complete a task from a browser form: its fields, its evidence files and its token.
+
+    The fields are checked first (``forms.FormErrors``, one message per field), then the files
+    are kept through ``workflows.evidence.store_uploads`` and their evidence ids become the
+    form's file field; a refused file is a ``FormErrors`` on that field. Nothing is written
+    unless everything is accepted (the caller's transaction rolls back on any error).
+    """
+    task = engine.completable_task(session, task_id, actor)
+    if task.form_key is None:
+        return _complete(session, engine, task, actor, dict(submission.data), submission.token)
+    form = forms.form_for(task.form_key)
+    files_field = form.files_field
+    data = dict(submission.data)
+    if files_field is not None:
+        data[files_field.name] = []
+    cleaned, errors = forms.check(task.form_key, data)
+    if errors:
+        raise forms.FormErrors(errors)
+    if submission.uploads:
+        if files_field is None or store is None:
+            raise ValidationError(Message("form.evidence_list", forms.MESSAGES["form.evidence_list"],
+                                          {"name": "evidence"}))
+        try:
+            kept = store_uploads(session, submission.uploads, task=task, measure_id=None, actor=actor, store=store,
+                                 now=now)
+        except ValidationError as refused:
+            raise forms.FormErrors({files_field.name: refused.message or _plain(str(refused))}) from None
+        data[files_field.name] = [evidence.id for evidence in kept]
+        cleaned = forms.validate(task.form_key, data)
+    return _complete(session, engine, task, actor, cleaned, submission.token)
+
+
+def is_same_submission(task: HumanTask, actor: Actor, token: str | None) -> bool:
+    """Whether ``task`` was completed by ``actor`` with the form carrying ``token``: a repeated
+    post (a double click, a reloaded confirmation) of a submission that already went through."""
+    if task.status != TaskStatus.COMPLETED or task.completed_by != actor.key or not _valid_token(token):
+        return False
+    return bool(task.data) and (task.data or {}).get(SUBMISSION_TOKEN) == token
+
+
+def _complete(
+    session: Session,
+    engine: WorkflowEngine,
+    task: HumanTask,
+    actor: Actor,
+    cleaned: dict[str, Any],
+    token: str | None = None,
+) -> HumanTask:
+    task = engine.complete(session, task.id, actor, cleaned)
+    if _valid_token(token):
+        # On the task's row only: the token identifies the form, it is no business of the process.
+        task.data = {**(task.data or {}), SUBMISSION_TOKEN: token}
     progress_of = measure_id(task.item_key) if task.stage == PROGRESS_STAGE else None
     if progress_of is not None:
         measure = session.get(Measure, progress_of)
         if measure is not None:
             measure.progress = cleaned["progress"]
             measure.updated_at = task.completed_at
-            session.flush()
+    session.flush()
     return task
+
+
+def _valid_token(token: str | None) -> bool:
+    return token is not None and _TOKEN.fullmatch(token) is not None
+
+
+def _plain(text: str) -> Message:
+    # A message without a catalogue key: shown as it is (braces doubled: it is a format template).
+    return Message("", text.replace("{", "{{").replace("}", "}}"))

@@ -46,7 +46,7 @@ def _stored(sessions: sessionmaker[Session], code: str) -> bool:
     [
         ("ok", 200, True),
         ("redirect", 302, True),
-        ("invalid", 400, False),
+        ("invalid", 422, False),  # refused input: nothing is committed
         ("error-status", 422, False),
         ("bug", 500, False),
     ],

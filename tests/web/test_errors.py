@@ -21,8 +21,8 @@ ERRORS = {
     "engine-not-found": (NotFound("任务 42 不存在"), 404),
     "domain-not-found": (NotFoundError("问题 7 不存在"), 404),
     "not-allowed": (NotAllowed("您不是该任务的候选人"), 403),
-    "task-state": (TaskStateError("任务已被他人领取"), 400),
-    "validation": (ValidationError("整改时限不能早于今天"), 400),
+    "task-state": (TaskStateError("任务已被他人领取"), 409),  # the task moved on: a conflict
+    "validation": (ValidationError("整改时限不能早于今天"), 422),
     "deploy": (DeployError("rectification.bpmn: 缺少开始事件"), 400),
     "conflict": (ConflictError("该流程已被他人修改，请刷新后重试"), 409),
     "workflow-failure": (WorkflowFailure("脚本任务“计算时限”出错"), 500),

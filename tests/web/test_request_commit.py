@@ -185,7 +185,7 @@ def test_side_effects_run_in_order_after_the_commit(
     assert _stored(committing_sessions, "OK")
 
 
-@pytest.mark.parametrize(("outcome", "status"), [("error-status", 422), ("invalid", 400), ("bug", 500)])
+@pytest.mark.parametrize(("outcome", "status"), [("error-status", 422), ("invalid", 422), ("bug", 500)])
 def test_side_effects_are_dropped_when_the_request_rolls_back(
     effects_app: tuple[Flask, list[str]], committing_sessions: sessionmaker[Session], outcome: str, status: int
 ) -> None:

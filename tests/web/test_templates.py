@@ -40,7 +40,7 @@ def form_client(db_engine: Engine, committing_sessions: sessionmaker[Session]) -
 
 def test_a_refused_form_is_told_in_chinese_first_then_in_english(form_client: FlaskClient) -> None:
     page = form_client.get("/public/progress", headers={"Accept": "text/html"})
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert "请填写整改进展（progress）。" in page.get_data(as_text=True)
 
     english = form_client.get("/public/progress?lang=en", headers={"Accept": "text/html"})

@@ -6,6 +6,7 @@ import click
 
 from engine import parse_json_data
 from web.services import Services
+from workflows import forms
 from workflows import tasks as task_service
 from workflows.people import actor_by_login
 
@@ -51,7 +52,29 @@ def unclaim(found: Services, task_id: int, login: str) -> None:
     click.echo(message)
 
 
-@click.command()
+def form_help() -> str:
+    """Each form's fields for ``complete --help``, from the forms' declarations (``forms.describe``)."""
+    lines = ["\b", "Fields of each form (`tasks` shows a task's form):"]
+    for key in forms.FORMS:
+        described = forms.describe(key)
+        fields = []
+        for name, spec in described["properties"].items():
+            kind = "|".join(spec["enum"]) if "enum" in spec else {
+                "boolean": "true/false", "array": "list of evidence ids", "string": "text"}[spec["type"]]
+            if spec.get("format") == "date":
+                kind = "YYYY-MM-DD"
+            notes = [kind]
+            if name in described["required"]:
+                notes.append("required")
+            for word, label in (("x-required-when", "required when"), ("x-only-when", "only when")):
+                if word in spec:
+                    notes.append(f"{label} {spec[word]['field']} is {'|'.join(spec[word]['in'])}")
+            fields.append(f"{name} ({', '.join(notes)})")
+        lines.append(f"  {key}: {'; '.join(fields)}")
+    return "\n".join(lines)
+
+
+@click.command(epilog=form_help())
 @click.argument("task_id", type=int)
 @click.option("--user", "login", required=True)
 @click.option("--data", "data_text", default="{}", help='form data as JSON, e.g. \'{"progress": "..."}\'')

@@ -1,13 +1,11 @@
-"""The task page /tasks/<id>: the problem, its history and the step's form; completing a task."""
+"""The task page /tasks/<id>: the problem, its history and the step's form; completing a task.
+
+``access.task_or_404`` is the one way every task route (here, evidence, delegation) loads a task.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from . import routes  # noqa: F401  (routes attach themselves to ``bp``)
+from .blueprint import bp
 
-from ..i18n import add_texts
-from .texts import TEXTS
-
-add_texts(TEXTS)
-bp = Blueprint("tasks", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to ``bp``)
+__all__ = ["bp"]

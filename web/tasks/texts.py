@@ -1,5 +1,99 @@
-"""The tasks area's UI texts: key -> (Chinese, English); added to the catalogue by `web.i18n.add_texts`."""
+"""The tasks area's UI texts: key -> (Chinese, English); added to the catalogue by `web.i18n.add_texts`.
+
+The forms' own labels, choices and hints are the domain's (``workflows.forms.LABELS``) and are
+translated in ``web.i18n``; these are the page around them.
+"""
 
 from __future__ import annotations
 
-TEXTS: dict[str, tuple[str, str]] = {}
+TEXTS: dict[str, tuple[str, str]] = {
+    "tasks.title": ("任务详情", "Task"),
+    "tasks.problem": ("问题", "Problem"),
+    "tasks.problem_status": ("问题状态", "Problem status"),
+    "tasks.number": ("台账编号", "Ledger number"),
+    "tasks.part": ("所属方面", "Part"),
+    "tasks.round": ("整改方案", "Plan"),
+    "tasks.leader": ("责任领导", "Responsible leader"),
+    "tasks.lead_unit": ("牵头单位", "Lead unit"),
+    "tasks.long_term": ("长期整改", "Long-term"),
+    "tasks.measures": ("整改措施", "Measures"),
+    "tasks.measure_text": ("措施内容", "Measure"),
+    "tasks.deadline": ("整改时限", "Deadline"),
+    "tasks.units": ("责任单位", "Responsible units"),
+    "tasks.progress": ("最新进展", "Latest progress"),
+    "tasks.no_progress": ("尚未报送", "None reported yet"),
+    "tasks.updated": ("更新于 {at}", "updated {at}"),
+    "tasks.this_measure": ("本任务", "This task"),
+    "tasks.days_left": ("剩余 {days} 天", "{days} days left"),
+    "tasks.due_today": ("今天到期", "due today"),
+    "tasks.overdue_days": ("已逾期 {days} 天", "{days} days overdue"),
+    "tasks.no_deadline": ("未设时限", "no deadline"),
+    "tasks.step": ("当前环节", "Step"),
+    "tasks.state": ("状态", "State"),
+    "tasks.state.open": ("办理中", "open"),
+    "tasks.state.completed": ("已办结", "completed"),
+    "tasks.state.cancelled": ("已取消", "cancelled"),
+    "tasks.holder": ("办理人", "Held by"),
+    "tasks.unclaimed": ("待领取", "not claimed yet"),
+    "tasks.done_by": ("{name} 于 {at} 办结", "completed by {name} on {at}"),
+    "tasks.due": ("办理时限", "Due"),
+    "tasks.claim": ("领取任务", "Claim this task"),
+    "tasks.claim_hint": ("领取后即可填写并提交。", "Claim the task to fill in and submit its form."),
+    "tasks.read_only": ("您可以查看此任务，但目前不由您办理。", "You may read this task; it is not yours to act on."),
+    "tasks.act": ("办理", "Act"),
+    "tasks.submit": ("提交", "Submit"),
+    "tasks.required": ("必填", "required"),
+    "tasks.fix_errors": (
+        "提交未成功，请按提示修改后重新提交。",
+        "Not submitted: correct the fields marked below and submit again.",
+    ),
+    "tasks.files_lost": (
+        "出于安全原因，浏览器不会保留已选择的文件，请重新选择要上传的文件。",
+        "For safety, browsers do not keep chosen files: choose the files to upload again.",
+    ),
+    "tasks.allowed_files": (
+        "支持 {types}，每个文件不超过 {mb} MB，每次最多 {count} 个。",
+        "{types}; at most {mb} MB a file and {count} files at a time.",
+    ),
+    "tasks.history": ("办理记录", "History"),
+    "tasks.no_history": ("暂无记录。", "Nothing yet."),
+    "tasks.history.start": ("{name} 启动了整改流程", "{name} started the rectification"),
+    "tasks.history.claim": ("{name} 领取了“{step}”", "{name} claimed “{step}”"),
+    "tasks.history.unclaim": ("{name} 释放了“{step}”", "{name} released “{step}”"),
+    "tasks.history.reassign": ("{name} 将“{step}”转办给 {to}", "{name} handed “{step}” to {to}"),
+    "tasks.history.amend": ("{name} 修改了整改信息", "{name} changed the plan's details"),
+    "tasks.history.complete": ("{name} 完成了“{step}”", "{name} completed “{step}”"),
+    "tasks.history.other": ("{name}：{action}", "{name}: {action}"),
+    "tasks.history.event.measure_overdue": ("整改措施已逾期", "The measure is overdue"),
+    "tasks.history.measure": ("措施 {number}", "measure {number}"),
+    "tasks.history.reason": ("理由", "Reason"),
+    "tasks.history.evidence": ("佐证材料", "Evidence"),
+    "tasks.history.system": ("系统", "System"),
+    "tasks.yes": ("是", "yes"),
+    "tasks.completed": ("已提交“{step}”。", "“{step}” submitted."),
+    "tasks.already_completed": (
+        "该任务已由 {name} 办结，您这次填写的内容没有提交。",
+        "{name} has already completed this task; what you typed was not submitted.",
+    ),
+    "tasks.cancelled": (
+        "流程已向前推进，该任务已取消，您这次填写的内容没有提交。",
+        "The process has moved on and this task was cancelled; what you typed was not submitted.",
+    ),
+    "tasks.not_claimed": (
+        "该任务当前无人领取，请先领取再提交。",
+        "Nobody holds this task now: claim it before submitting.",
+    ),
+    "tasks.held_by_other": (
+        "该任务已被 {name} 领取，您这次填写的内容没有提交。",
+        "{name} holds this task now; what you typed was not submitted.",
+    ),
+    "tasks.your_input": ("您填写的内容（未保存，可复制留用）", "What you typed (not saved; copy it to keep it)"),
+    "tasks.back_to_inbox": ("返回任务列表", "Back to the inbox"),
+    "tasks.submitted_title": ("已提交", "Submitted"),
+    "tasks.submitted": (
+        "您的提交已经办理成功，无需重复提交。",
+        "Your submission went through; there is no need to submit it again.",
+    ),
+    "tasks.view_task": ("查看任务", "View the task"),
+    "tasks.reassign": ("转办", "Reassign"),
+}
