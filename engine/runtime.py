@@ -44,6 +44,7 @@ from .models import (
     task_is_claimable_by,
 )
 from .payload import checked_data
+from .reassign import reassign as reassign_task
 from .script_env import SandboxScriptEngine, step_script_engine
 from .serialization import StateSerializer
 from .step import Audit, instance_step, new_instance_step
@@ -199,6 +200,13 @@ class WorkflowEngine:
                    task_id=task.id, bpmn_id=task.bpmn_id)
             session.flush()
         return task
+
+    def reassign(self, session: Session, task_id: int, new_assignee: str, actor: Actor, reason: str) -> HumanTask:
+        """Hand an open task to ``new_assignee`` (转办), who then holds it; audited with ``reason``.
+
+        Who may reassign, and to whom, is the caller's rule (``workflows.reassign``).
+        """
+        return reassign_task(session, task_id, new_assignee, actor, reason, at=self.clock())
 
     def completable_task(self, session: Session, task_id: int, actor: Actor) -> HumanTask:
         """The open task the actor holds, or the error completing it would give."""

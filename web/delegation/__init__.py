@@ -1,13 +1,11 @@
-"""Handing an open task to another person (转办), by a leader of the unit or an administrator."""
+"""Handing an open task to another person (转办), by a leader of the unit or an administrator.
+
+``panel.reassign_panel`` gives the task page the reassign form's content (``delegation/_form.html``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from . import routes  # noqa: F401  (routes attach themselves to ``bp``)
+from .blueprint import bp
 
-from ..i18n import add_texts
-from .texts import TEXTS
-
-add_texts(TEXTS)
-bp = Blueprint("delegation", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to ``bp``)
+__all__ = ["bp"]
