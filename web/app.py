@@ -20,8 +20,8 @@ from . import (
     delegation,
     errors,
     evidence,
+    formatting,
     health,
-    home,
     i18n,
     inbox,
     navigation,
@@ -79,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db_session.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)  # local_datetime / local_date filters in DISPLAY_TIMEZONE
     CSRFProtect(app)
     auth.init_app(app)
     navigation.init_app(app)
@@ -86,7 +87,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     report_assets.init_app(app)
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
     for area in (inbox, tasks, evidence, delegation):
         app.register_blueprint(area.bp)
     app.after_request(_add_security_headers)

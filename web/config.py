@@ -25,9 +25,21 @@ Keys:
 ``SCHEDULER_ENABLED``, ``SCHEDULER_INTERVAL_SECONDS``
     Whether the background job that fires due timers runs, and how often (seconds, >= 1).
 ``UPLOAD_DIR``
-    Where evidence files are stored; relative paths are made absolute from the current directory.
-``MAX_CONTENT_LENGTH``
-    Largest request body in bytes (uploads); larger requests get HTTP 413.
+    A folder for uploads other than evidence (unused by evidence since ``EVIDENCE_DIR``);
+    relative paths are made absolute from the current directory.
+``EVIDENCE_DIR`` (``<instance folder>/evidence``)
+    Where evidence files (佐证材料) are kept, once per content, named by SHA-256
+    (``ab/cdef…``); relative paths are made absolute from the current directory.
+``EVIDENCE_MAX_BYTES`` (20 MB), ``EVIDENCE_MAX_FILES`` (10)
+    The largest evidence file in bytes, and the most files one submission may carry
+    (whole numbers >= 1); a larger file or more files are refused and nothing is kept.
+``EVIDENCE_EXTENSIONS`` (pdf, doc, docx, xls, xlsx, jpg, jpeg, png, zip)
+    The file types evidence may be, by extension (a list, or comma-separated in the
+    environment). Only types whose content Rectiflow can check are accepted here: each
+    upload must also begin like its type (a ``.png`` holding HTML is refused).
+``MAX_CONTENT_LENGTH`` (10 × 20 MB + 1 MB)
+    Largest request body in bytes; larger requests get HTTP 413. The default lets one
+    submission carry ``EVIDENCE_MAX_FILES`` files of ``EVIDENCE_MAX_BYTES`` and its form.
 ``DOCX_MAX_XML_BYTES`` (20 MB)
     Largest uncompressed size of a .docx plan (its XML and other parts, from the zip
     directory and checked while unpacking); larger ones are refused before they are
@@ -51,6 +63,13 @@ Keys:
     ended by logging out, a password change or deactivation). This and the five
     ``LOGIN_*`` keys are whole numbers >= 1.
 
+``DISPLAY_TIMEZONE`` (``Asia/Shanghai``)
+    The IANA time zone in which pages show dates and times (``web.formatting``); the
+    database keeps UTC. An unknown zone stops the start-up.
+``WARNING_WINDOW_DAYS`` (10)
+    Days before a deadline from which the inbox shows it yellow (inside the window)
+    rather than green; 0 turns yellow off. A whole number >= 0.
+
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
 """
@@ -61,14 +80,20 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflows.evidence_store import DEFAULT_EXTENSIONS as DEFAULT_EVIDENCE_EXTENSIONS
+from workflows.evidence_store import FILE_TYPES as EVIDENCE_FILE_TYPES
+
 ENV_PREFIX = "RECTIFLOW_"
 INSTANCE_FILE = "rectiflow.cfg"
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
+# Objects only tests hand to create_app (see its _OBJECT_KEYS); never read from a file or the environment.
+TEST_ONLY_KEYS = ("DB_ENGINE", "ENGINE_CLOCK")
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "sqlite:///rectiflow.db",
@@ -76,7 +101,11 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_ENABLED": False,
     "SCHEDULER_INTERVAL_SECONDS": 60,
     "UPLOAD_DIR": "uploads",
-    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "EVIDENCE_DIR": None,  # None: <instance folder>/evidence
+    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    "EVIDENCE_MAX_FILES": 10,
+    "EVIDENCE_EXTENSIONS": list(DEFAULT_EVIDENCE_EXTENSIONS),
+    "MAX_CONTENT_LENGTH": 10 * 20 * 1024 * 1024 + 1024 * 1024,
     "DOCX_MAX_XML_BYTES": 20 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "LANGUAGES": ["zh_CN", "en"],
@@ -90,6 +119,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCKOUT_SECONDS": 60,
     "LOGIN_LOCKOUT_MAX_SECONDS": 60 * 60,
     "SESSION_MAX_AGE_SECONDS": 12 * 60 * 60,
+    "DISPLAY_TIMEZONE": "Asia/Shanghai",
+    "WARNING_WINDOW_DAYS": 10,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -114,6 +145,10 @@ def load_config(
             config.from_pyfile(str(Path(instance_path) / INSTANCE_FILE), silent=True)
         except Exception as exc:  # a syntax error in the file must stop the start-up readably
             raise ConfigError(f"cannot read {Path(instance_path) / INSTANCE_FILE}: {exc}") from exc
+        smuggled = [key for key in TEST_ONLY_KEYS if key in config]
+        if smuggled:  # e.g. a movable clock in production: refuse rather than quietly ignore
+            raise ConfigError(f"{', '.join(smuggled)} in {Path(instance_path) / INSTANCE_FILE}: "
+                              "test-only, handed to create_app by tests alone")
     config.update(_from_environment(os.environ))
     if overrides:
         config.update(overrides)
@@ -121,6 +156,8 @@ def load_config(
     _validate(settings)
     settings["DATABASE_URL"] = _absolute_sqlite_url(settings["DATABASE_URL"])
     settings["UPLOAD_DIR"] = str(Path(settings["UPLOAD_DIR"]).expanduser().resolve())
+    evidence_dir = settings["EVIDENCE_DIR"] or Path(instance_path or os.getcwd()) / "evidence"
+    settings["EVIDENCE_DIR"] = str(Path(evidence_dir).expanduser().resolve())
     return settings
 
 
@@ -190,6 +227,8 @@ def _validate(settings: dict[str, Any]) -> None:
     if not isinstance(upload_dir, str | Path) or not str(upload_dir).strip():
         raise ConfigError("UPLOAD_DIR must not be empty")
     _validate_sign_in(settings)
+    _validate_evidence(settings)
+    _validate_display(settings)
 
 
 def _validate_sign_in(settings: dict[str, Any]) -> None:
@@ -201,6 +240,46 @@ def _validate_sign_in(settings: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be at least 1, got {value}")
     if settings["LOGIN_LOCKOUT_MAX_SECONDS"] < settings["LOGIN_LOCKOUT_SECONDS"]:
         raise ConfigError("LOGIN_LOCKOUT_MAX_SECONDS must be at least LOGIN_LOCKOUT_SECONDS")
+
+
+def _validate_display(settings: dict[str, Any]) -> None:
+    zone = settings.get("DISPLAY_TIMEZONE")
+    if not isinstance(zone, str) or not _is_time_zone(zone):
+        raise ConfigError(f"DISPLAY_TIMEZONE is not a known time zone (e.g. Asia/Shanghai): {zone!r}")
+    window = settings.get("WARNING_WINDOW_DAYS")
+    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
+        raise ConfigError(f"WARNING_WINDOW_DAYS must be a whole number >= 0, got {window!r}")
+
+
+def _validate_evidence(settings: dict[str, Any]) -> None:
+    for key in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_FILES"):
+        value = settings.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
+    folder = settings.get("EVIDENCE_DIR")
+    if folder is not None and (not isinstance(folder, str | Path) or not str(folder).strip()):
+        raise ConfigError("EVIDENCE_DIR must be a folder (or unset for <instance folder>/evidence)")
+    raw = settings.get("EVIDENCE_EXTENSIONS")
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list | tuple | set | frozenset) or not all(isinstance(e, str) for e in raw):
+        raise ConfigError(f"EVIDENCE_EXTENSIONS must list file extensions, got {raw!r}")
+    extensions = sorted({e.strip().lower().lstrip(".") for e in raw} - {""})
+    unknown = [e for e in extensions if e not in EVIDENCE_FILE_TYPES]
+    if unknown or not extensions:
+        raise ConfigError(
+            f"EVIDENCE_EXTENSIONS: {', '.join(unknown) or 'none given'}; "
+            f"supported (their content can be checked): {', '.join(EVIDENCE_FILE_TYPES)}"
+        )
+    settings["EVIDENCE_EXTENSIONS"] = extensions
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown name, a path, a folder of zones
+        return False
+    return True
 
 
 _SIGN_IN_KEYS = (

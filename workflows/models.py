@@ -218,12 +218,18 @@ class Measure(Base):
 
 
 class Evidence(Base):
-    """A document proving a measure was carried out (佐证材料)."""
+    """A file proving a measure was carried out (佐证材料), attached to the task it was submitted with.
+
+    ``task_id`` is empty only on rows from before tasks were recorded; ``measure_id`` is empty
+    on files of a problem-level step (e.g. a long-term item's periodic report). The file lives
+    in the evidence store under ``storage_key`` (``workflows.evidence_store``), once per content.
+    """
 
     __tablename__ = "evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"), index=True)
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"), index=True)
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
@@ -232,7 +238,7 @@ class Evidence(Base):
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    measure: Mapped[Measure] = relationship(back_populates="evidence")
+    measure: Mapped[Measure | None] = relationship(back_populates="evidence")
 
 
 class ProblemStatus(enum.StrEnum):
