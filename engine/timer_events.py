@@ -8,6 +8,8 @@ bad value into a ``WorkflowFailure`` naming the timer element, never a bare ``Ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -39,25 +41,20 @@ def _failure(task: Task, exc: TimerValueError) -> WorkflowFailure:
 
 def date_has_fired(self: TimeDateEventDefinition, my_task: Task) -> bool:
     """A date timer: due at its (evaluated, then stored) instant."""
-    event_value = my_task._get_internal_data("event_value")
-    try:
-        if event_value is None:
-            event_value = parse_instant(_evaluate(self, my_task)).isoformat()
-            my_task._set_internal_data(event_value=event_value)
-        due = parse_instant(event_value)
-    except TimerValueError as exc:
-        raise _failure(my_task, exc) from None
-    if due < current_time():
-        my_task._set_internal_data(event_fired=True)
-    return bool(my_task._get_internal_data("event_fired", False))
+    return _has_fired(my_task, lambda: parse_instant(_evaluate(self, my_task)))
 
 
 def duration_has_fired(self: DurationTimerEventDefinition, my_task: Task) -> bool:
     """A duration timer: due one duration (calendar months and years) after it started waiting."""
+    return _has_fired(my_task, lambda: due_after(_evaluate(self, my_task), current_time()))
+
+
+def _has_fired(my_task: Task, first_due: Callable[[], datetime]) -> bool:
+    """Compute the due time once (``first_due``), store it, and mark the timer fired once it has passed."""
     event_value = my_task._get_internal_data("event_value")
     try:
         if event_value is None:
-            event_value = due_after(_evaluate(self, my_task), current_time()).isoformat()
+            event_value = first_due().isoformat()
             my_task._set_internal_data(event_value=event_value)
         due = parse_instant(event_value)
     except TimerValueError as exc:

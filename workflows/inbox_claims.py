@@ -8,7 +8,8 @@ transaction as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,34 +31,34 @@ class ClaimOutcome:
 
 def claim_task(session: Session, engine: WorkflowEngine, task_id: int, actor: Actor) -> ClaimOutcome:
     """Claim ``task_id`` for ``actor``; a refusal is an outcome with the reason, not an exception."""
-    try:
-        with session.begin_nested():
-            task = engine.claim(session, task_id, actor)
-    except (TaskStateError, NotAllowed, NotFound, ConflictError) as exc:
-        return ClaimOutcome(False, _claim_refusal(session, task_id, actor, exc))
-    return ClaimOutcome(True, Message("inbox.claimed", "Claimed: {step}. It is now in your tasks.",
-                                      {"step": _step(task)}))
+    return _attempt(session, lambda: engine.claim(session, task_id, actor),
+                    lambda exc: _claim_refusal(session, task_id, actor, exc),
+                    Message("inbox.claimed", "Claimed: {step}. It is now in your tasks."))
 
 
 def unclaim_task(session: Session, engine: WorkflowEngine, task_id: int, actor: Actor) -> ClaimOutcome:
     """Give ``task_id`` back to its candidates; only its holder may."""
+    return _attempt(session, lambda: engine.unclaim(session, task_id, actor),
+                    lambda exc: _unclaim_refusal(session, task_id, actor, exc),
+                    Message("inbox.unclaimed", "Released: {step}. Others may claim it now."))
+
+
+def _attempt(session: Session, run: Callable[[], HumanTask], refusal: Callable[[Exception], Message],
+             success: Message) -> ClaimOutcome:
+    """Run ``run`` in a savepoint, so a refusal leaves the transaction as it was; the refusal becomes
+    ``refusal(exc)``, success the ``success`` message naming the task's step."""
     try:
         with session.begin_nested():
-            task = engine.unclaim(session, task_id, actor)
+            task = run()
     except (TaskStateError, NotAllowed, NotFound, ConflictError) as exc:
-        return ClaimOutcome(False, _unclaim_refusal(session, task_id, actor, exc))
-    return ClaimOutcome(True, Message("inbox.unclaimed", "Released: {step}. Others may claim it now.",
-                                      {"step": _step(task)}))
+        return ClaimOutcome(False, refusal(exc))
+    return ClaimOutcome(True, replace(success, params={"step": _step(task)}))
 
 
 def _claim_refusal(session: Session, task_id: int, actor: Actor, exc: Exception) -> Message:
-    if isinstance(exc, ConflictError):
-        return Message("inbox.busy", "Someone else changed this task at the same time; try again.")
-    task = session.get(HumanTask, task_id, populate_existing=True)
-    gone = _gone(task)
-    if gone is not None:
-        return gone
-    assert task is not None
+    task = _still_open(session, task_id, exc)
+    if isinstance(task, Message):
+        return task
     if task.assignee == actor.key:
         return Message("inbox.already_yours", "You have already claimed this task.")
     if task.assignee is not None:
@@ -66,6 +67,18 @@ def _claim_refusal(session: Session, task_id: int, actor: Actor, exc: Exception)
 
 
 def _unclaim_refusal(session: Session, task_id: int, actor: Actor, exc: Exception) -> Message:
+    task = _still_open(session, task_id, exc)
+    if isinstance(task, Message):
+        return task
+    if task.assignee is None:
+        return Message("inbox.not_claimed", "Nobody holds this task; there is nothing to release.")
+    return Message("inbox.unclaim_not_yours", "{name} holds this task; only they can release it.",
+                   {"name": holder_name(session, task.assignee)})
+
+
+def _still_open(session: Session, task_id: int, exc: Exception) -> HumanTask | Message:
+    """The task as it is now, or the message for a refusal that is not about who holds it
+    (a concurrent change, or a task that no longer waits for anyone)."""
     if isinstance(exc, ConflictError):
         return Message("inbox.busy", "Someone else changed this task at the same time; try again.")
     task = session.get(HumanTask, task_id, populate_existing=True)
@@ -73,10 +86,7 @@ def _unclaim_refusal(session: Session, task_id: int, actor: Actor, exc: Exceptio
     if gone is not None:
         return gone
     assert task is not None
-    if task.assignee is None:
-        return Message("inbox.not_claimed", "Nobody holds this task; there is nothing to release.")
-    return Message("inbox.unclaim_not_yours", "{name} holds this task; only they can release it.",
-                   {"name": holder_name(session, task.assignee)})
+    return task
 
 
 def _gone(task: HumanTask | None) -> Message | None:

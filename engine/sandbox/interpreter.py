@@ -48,23 +48,25 @@ class _Interpreter(_ExpressionEvaluator):
         for item in iterable:
             self.tick()
             self.assign(node.target, item)
-            try:
-                self.run_block(node.body)
-            except _BreakLoop:
+            if not self.run_loop_body(node.body):
                 return
-            except _ContinueLoop:
-                continue
         self.run_block(node.orelse)
 
     def stmt_while(self, node: ast.While) -> None:
         while self.value_of(node.test):
-            try:
-                self.run_block(node.body)
-            except _BreakLoop:
+            if not self.run_loop_body(node.body):
                 return
-            except _ContinueLoop:
-                continue
         self.run_block(node.orelse)
+
+    def run_loop_body(self, body: list[ast.stmt]) -> bool:
+        """Run one pass of a loop's body; False if it ended with ``break`` (``continue`` just ends the pass)."""
+        try:
+            self.run_block(body)
+        except _BreakLoop:
+            return False
+        except _ContinueLoop:
+            pass
+        return True
 
     def stmt_assign(self, node: ast.Assign) -> None:
         value = self.value_of(node.value)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from engine import FixedClock
 from engine.db import Base, make_engine
@@ -101,16 +101,25 @@ def serve_demo(tmp_path: Path, **config: Any) -> Iterator[LiveApp]:
     with found.unit_of_work() as session:
         deploy_bundled(session, found.workflow_engine, actor="admin")
         create_demo_plan(session, found.workflow_engine, today=clock().date(), at=clock())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    try:
+        with serve(app) as url:
+            yield LiveApp(url, app, found, clock)
+    finally:
+        db_engine.dispose()
+
+
+@contextlib.contextmanager
+def serve(app: Flask, request_handler: type[WSGIRequestHandler] | None = None) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 in a thread; yields its base URL and stops it afterwards."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=request_handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", app, found, clock)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        db_engine.dispose()
 
 
 @contextlib.contextmanager

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine.db import Base
 from web.app import create_app
@@ -17,7 +13,9 @@ from web.services import services
 from workflows.models import Role
 from workflows.people import create_person, create_unit
 
-CHROMIUM = Path("/usr/bin/chromium")
+from . import browser_harness
+from .browser_harness import chromium, require_chromium, serve
+
 PASSWORD = "correct-horse-battery"
 
 pytestmark = pytest.mark.browser
@@ -26,7 +24,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def live_url(tmp_path: Path) -> Iterator[str]:
     """The app with its own SQLite database, served on a free local port in a thread."""
-    _require_chromium()
+    require_chromium()
     app = create_app(
         {
             "SECRET_KEY": "browser-test-key",
@@ -41,77 +39,55 @@ def live_url(tmp_path: Path) -> Iterator[str]:
         create_person(
             session, login="wangwu", name="王五", password=PASSWORD, roles=[Role.OFFICER], unit=unit
         )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         found.db_engine.dispose()
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} not found: install Chromium (apt-get install chromium) to run the browser test"
-    if os.environ.get("RECTIFLOW_REQUIRE_BROWSER") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
 def test_sign_in_switch_language_and_sign_out(live_url: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            # A browser set to Chinese, as most users' are.
-            page = browser.new_context(locale="zh-CN").new_page()
+    with chromium() as browser:
+        # A browser set to Chinese, as most users' are.
+        page = browser.new_context(locale="zh-CN").new_page()
 
-            page.goto(f"{live_url}/")
-            expect(page).to_have_url(f"{live_url}/login")
-            expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        page.goto(f"{live_url}/")
+        expect(page).to_have_url(f"{live_url}/login")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
-            page.get_by_label("用户名").fill("wangwu")
-            page.get_by_label("密码").fill("wrong-password")
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
+        page.get_by_label("用户名").fill("wangwu")
+        page.get_by_label("密码").fill("wrong-password")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
 
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
-            expect(page).to_have_url(f"{live_url}/")
-            # An officer lands on the inbox: nothing held yet, the badge says so.
-            expect(page.get_by_role("heading", level=1)).to_have_text("待办任务")
-            expect(page.locator(".who-name")).to_have_text("王五")
-            expect(page.locator(".who-unit")).to_have_text("市财政局")
-            expect(page.locator(".nav-badge")).to_have_text("0")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page).to_have_url(f"{live_url}/")
+        # An officer lands on the inbox: nothing held yet, the badge says so.
+        expect(page.get_by_role("heading", level=1)).to_have_text("待办任务")
+        expect(page.locator(".who-name")).to_have_text("王五")
+        expect(page.locator(".who-unit")).to_have_text("市财政局")
+        expect(page.locator(".nav-badge")).to_have_text("0")
 
-            page.get_by_role("link", name="English").click()
-            expect(page.locator("html")).to_have_attribute("lang", "en")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
 
-            page.get_by_role("button", name="Sign out").click()
-            expect(page).to_have_url(f"{live_url}/login")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(f"{live_url}/login")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
-            page.goto(f"{live_url}/")
-            expect(page).to_have_url(f"{live_url}/login")  # really signed out
-        finally:
-            browser.close()
+        page.goto(f"{live_url}/")
+        expect(page).to_have_url(f"{live_url}/login")  # really signed out
 
 
 def test_missing_chromium_skips_unless_required(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(browser_harness, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.delenv("RECTIFLOW_REQUIRE_BROWSER", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no-chromium not found"):
-        _require_chromium()
+        require_chromium()
     monkeypatch.setenv("RECTIFLOW_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="no-chromium not found"):
-        _require_chromium()
+        require_chromium()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.test import TestResponse
 
 from engine import FixedClock
@@ -30,6 +28,7 @@ from workflows.models import Person
 from workflows.people import change_password, deactivate_person
 
 from ..conftest import START
+from .browser_harness import serve
 from .conftest import PASSWORD, AuthActions, make_test_app
 
 WRONG = "not-the-password"
@@ -244,19 +243,6 @@ def test_throttle_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert load_config()["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 5  # the documented default
 
 
-@contextmanager
-def _served(app: Flask, handler: type[WSGIRequestHandler]) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
 def _server_headers(url: str) -> list[str]:
     with urllib.request.urlopen(f"{url}/login", timeout=10) as response:  # noqa: S310 (a local test server)
         assert response.status == 200
@@ -265,9 +251,9 @@ def _server_headers(url: str) -> list[str]:
 
 def test_the_server_header_names_no_version(tmp_path: Path) -> None:
     app = create_app({"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}"})
-    with _served(app, WSGIRequestHandler) as url:
+    with serve(app, WSGIRequestHandler) as url:
         assert any("Werkzeug/" in value for value in _server_headers(url))  # what Werkzeug does by itself
-    with _served(app, RequestHandler) as url:
+    with serve(app, RequestHandler) as url:
         assert _server_headers(url) == ["Rectiflow"]
 
 
@@ -282,7 +268,7 @@ def test_rectiflow_serve_uses_the_quiet_handler(
     def run_simple(hostname: str, port: int, application: Flask, **options: object) -> None:
         handler = options.get("request_handler")
         assert isinstance(handler, type) and issubclass(handler, WSGIRequestHandler)
-        with _served(application, handler) as url:
+        with serve(application, handler) as url:
             seen.append(_server_headers(url))
 
     monkeypatch.setattr("werkzeug.serving.run_simple", run_simple)

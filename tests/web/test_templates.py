@@ -3,7 +3,6 @@ report under the site's Content-Security-Policy (the stylesheet served, no inlin
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from web.app import create_app
 from workflows import forms
@@ -21,8 +19,8 @@ from workflows.models import ProblemStatus
 from workflows.report import STYLESHEET_URL as REPORT_CSS
 from workflows.report import Report, ReportMeasure, ReportPart, ReportProblem, ReportStats, render_html, stylesheet
 
+from .browser_harness import chromium, require_chromium, serve
 from .conftest import AuthActions, make_test_app
-from .test_browser_login import CHROMIUM, _require_chromium
 
 
 def _refusing_form(data: dict[str, object]) -> str:
@@ -91,46 +89,32 @@ def _page(body: str) -> str:
 @pytest.fixture
 def report_site(tmp_path: Path) -> Iterator[str]:
     """The app (with its security headers) serving the report both ways under /public/."""
-    _require_chromium()
+    require_chromium()
     app: Flask = create_app({"SECRET_KEY": "browser-test-key", "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
     app.add_url_rule("/public/fragment", "fragment", lambda: _page(render_html(_report(), standalone=False)))
     app.add_url_rule("/public/standalone", "standalone", lambda: render_html(_report()))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.mark.browser
 def test_the_served_report_is_styled_under_the_policy_and_an_inline_style_would_not_be(report_site: str) -> None:
-    from playwright.sync_api import sync_playwright
+    with chromium() as browser:
+        page = browser.new_page()
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            refused: list[str] = []
-            page.on("console", lambda message: refused.append(message.text)
-                    if "Content Security Policy" in message.text else None)
+        page.goto(f"{report_site}/public/fragment")
+        title = page.get_by_role("heading", level=1, name="中共某区委政法委员会关于巡察整改进展情况的通报")
+        assert title.evaluate("e => getComputedStyle(e).textAlign") == "center"
+        assert "FangSong" in page.locator("article.report p").first.evaluate(
+            "e => getComputedStyle(e).fontFamily")
+        # the report's rules stay inside the report: the app's own heading is untouched
+        assert page.locator("#app-heading").evaluate("e => getComputedStyle(e).textAlign") != "center"
+        assert refused == []
 
-            page.goto(f"{report_site}/public/fragment")
-            title = page.get_by_role("heading", level=1, name="中共某区委政法委员会关于巡察整改进展情况的通报")
-            assert title.evaluate("e => getComputedStyle(e).textAlign") == "center"
-            assert "FangSong" in page.locator("article.report p").first.evaluate(
-                "e => getComputedStyle(e).fontFamily")
-            # the report's rules stay inside the report: the app's own heading is untouched
-            assert page.locator("#app-heading").evaluate("e => getComputedStyle(e).textAlign") != "center"
-            assert refused == []
-
-            # The standalone file, were the app to serve it, would lose its look to the policy.
-            page.goto(f"{report_site}/public/standalone")
-            assert page.get_by_role("heading", level=1).evaluate("e => getComputedStyle(e).textAlign") != "center"
-            assert any("inline style" in text for text in refused)
-        finally:
-            browser.close()
+        # The standalone file, were the app to serve it, would lose its look to the policy.
+        page.goto(f"{report_site}/public/standalone")
+        assert page.get_by_role("heading", level=1).evaluate("e => getComputedStyle(e).textAlign") != "center"
+        assert any("inline style" in text for text in refused)
