@@ -130,6 +130,8 @@ def test_one_problem_from_report_to_consolidated(live: LiveApp) -> None:
             expect(_row(officer, MEASURES[0])).to_have_count(1)
             _report(officer, live, MEASURES[0], "已制定《机关总支部组织生活制度》并印发执行", evidence=True)
             _report(officer, live, MEASURES[1], "已完成3名抽调党员组织关系转接", evidence=False)
+            officer.goto(f"{live.url}/?tab=mine")  # both reported: nothing left in 我的待办
+            screenshot(officer, "inbox-officer-empty")
 
         with step(officer, "phone-sized-inbox"):
             phone = new_page(browser, phone=True)
@@ -139,6 +141,9 @@ def test_one_problem_from_report_to_consolidated(live: LiveApp) -> None:
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the phone-sized inbox scrolls sideways ({width}px wide)"
             screenshot(phone, "inbox-phone")
+            phone.locator("tr.task-row").first.get_by_role("link").first.click()
+            expect(phone.get_by_role("heading", level=1)).to_be_visible()
+            screenshot(phone, "task-page-phone")
 
         with step(leader, "leader-returns-measure-1"):
             live.advance(hours=2)
@@ -149,6 +154,7 @@ def test_one_problem_from_report_to_consolidated(live: LiveApp) -> None:
             with leader.expect_download() as download:
                 history.get_by_role("link", name=EVIDENCE).click()
             assert download.value.suggested_filename == EVIDENCE
+            screenshot(leader, "task-page-leader-review")
             leader.get_by_label("退回", exact=True).check()
             leader.get_by_label("退回理由").fill(RETURN_REASON)
             _submit(leader)
@@ -171,6 +177,8 @@ def test_one_problem_from_report_to_consolidated(live: LiveApp) -> None:
         with step(supervision, "supervision-verifies-and-closes"):
             live.advance(hours=2)
             sign_in(supervision, live, SUPERVISION)
+            supervision.goto(f"{live.url}/?tab=claimable")
+            screenshot(supervision, "inbox-supervision")
             _decide(supervision, live, "逐项核实", "核实通过，予以销号")
             assert _status(live) is ProblemStatus.CLOSED, "after verification the problem is 已销号"
             _inbox(supervision, live, "claimable")
@@ -179,6 +187,8 @@ def test_one_problem_from_report_to_consolidated(live: LiveApp) -> None:
         with step(supervision, "six-months-later-look-back"):
             live.advance(days=184)  # the look-back delay is six months
             sign_in(supervision, live, SUPERVISION)  # a sign-in lasts hours, not months
+            _inbox(supervision, live, "claimable")
+            screenshot(supervision, "inbox-supervision-lookback")
             _decide(supervision, live, "回头看", "已巩固")
             assert _status(live) is ProblemStatus.CONSOLIDATED
             _inbox(supervision, live, "done")
