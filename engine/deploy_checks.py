@@ -20,7 +20,7 @@ from lxml import etree
 from .deploy_xml import BPMN_NS, bpmn, clip, describe, local_name, owner, spiff
 from .errors import DeployError
 from .lane_groups import lane_group
-from .models import HumanTask, ProcessDefinition, ProcessEvent
+from .models import HumanTask, ProcessDefinition, ProcessEvent, column_length
 from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM, STAGE
 from .sandbox import ScriptRejected, check_expression, check_script
 from .timer_values import TimerValueError, check_timer_literal
@@ -55,6 +55,7 @@ _EXPRESSIONS = {
 _PROPERTY = spiff("property")
 _SERVICE_PARAMETER = spiff("parameter")
 _HUMAN_TASKS = (bpmn("userTask"), bpmn("manualTask"))
+_SCRIPT_TASK = bpmn("scriptTask")
 
 
 def check_document(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
@@ -67,7 +68,7 @@ def check_document(root: etree._Element, source_name: str) -> dict[str, etree._E
 
 def check_ids(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
     """Refuse reserved, duplicate and over-long ids of BPMN elements; return the elements by id."""
-    limit = _length(HumanTask, "bpmn_id")
+    limit = column_length(HumanTask, "bpmn_id")
     elements: dict[str, etree._Element] = {}
     for element in root.iter(f"{{{BPMN_NS}}}*"):
         element_id = element.get("id")
@@ -95,10 +96,10 @@ def check_ids(root: etree._Element, source_name: str) -> dict[str, etree._Elemen
 def check_sizes(root: etree._Element, source_name: str) -> None:
     """Refuse literals longer than the column that will hold them (PostgreSQL would fail mid-run)."""
     limits = [
-        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "id", _length(ProcessDefinition, "process_key")),
-        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "name", _length(ProcessDefinition, "name")),
-        (root.iter(*_HUMAN_TASKS), "name", _length(HumanTask, "name")),
-        (root.iter(bpmn("lane")), "name", _length(HumanTask, "lane")),
+        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "id", column_length(ProcessDefinition, "process_key")),
+        (root.iterfind("bpmn:process", {"bpmn": BPMN_NS}), "name", column_length(ProcessDefinition, "name")),
+        (root.iter(*_HUMAN_TASKS), "name", column_length(HumanTask, "name")),
+        (root.iter(bpmn("lane")), "name", column_length(HumanTask, "lane")),
     ]
     for elements, attribute, limit in limits:
         for element in elements:
@@ -106,7 +107,7 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
                 raise DeployError(
                     f"{source_name}: the {attribute} of {describe(element)} is longer than {limit} characters"
                 )
-    group_limit = _length(HumanTask, "candidate_group")
+    group_limit = column_length(HumanTask, "candidate_group")
     for lane in root.iter(bpmn("lane")):
         if len(lane_group(lane)) > group_limit:
             raise DeployError(
@@ -114,10 +115,10 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
                 f"than {group_limit} characters"
             )
     literal_limits = {
-        CANDIDATE_GROUP: _length(HumanTask, "candidate_group"),
-        FORM: _length(HumanTask, "form_key"),
-        STAGE: _length(HumanTask, "stage"),
-        EVENT: _length(ProcessEvent, "name"),
+        CANDIDATE_GROUP: column_length(HumanTask, "candidate_group"),
+        FORM: column_length(HumanTask, "form_key"),
+        STAGE: column_length(HumanTask, "stage"),
+        EVENT: column_length(ProcessEvent, "name"),
     }
     for prop in root.iter(_PROPERTY):
         name = prop.get("name") or ""
@@ -153,6 +154,13 @@ def _code(root: etree._Element) -> Iterator[tuple[etree._Element, str, str, bool
         for source in {element.text or "", "".join(element.itertext())}:
             if source.strip():
                 yield element, kind, source, is_script
+    for task in root.iter(_SCRIPT_TASK):
+        # SpiffWorkflow's script task parser runs the text of any child whose tag merely ends
+        # in 'script', whatever its namespace ('<x:script>'), so those are scripts too.
+        for child in task:
+            if isinstance(child.tag, str) and child.tag.endswith("script") and child.tag not in _SCRIPTS:
+                if (child.text or "").strip():
+                    yield child, "script", child.text or "", True
     for prop in root.iter(_PROPERTY):
         name = prop.get("name") or ""
         if name in EXPRESSION_PROPERTIES and (prop.get("value") or "").strip():
@@ -170,9 +178,3 @@ def _where(element: etree._Element) -> str:
         text += f" from '{clip(holder.get('sourceRef') or '')}'"
     return text
 
-
-def _length(model: type, column: str) -> int:
-    """The declared length of a string column, so the limits follow the schema."""
-    length = getattr(model.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
-    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
-    return length

@@ -9,12 +9,10 @@ to find the bug.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
@@ -82,13 +80,3 @@ def _same(old: Any, new: Any) -> bool:
         return bool(old is new or old == new)
     except Exception:  # a value that cannot even be compared is not the parent's
         return False
-
-
-def json_encoder(registry: Any) -> Callable[[Any], object]:
-    """An ``encode`` for :func:`unsaveable`: JSON text in UTF-8, other types as the state serialiser converts them."""
-    encoder = create_encoder(registry, None)
-
-    def encode(value: Any) -> object:
-        return json.dumps(value, cls=encoder, ensure_ascii=False).encode("utf-8")
-
-    return encode

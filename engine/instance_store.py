@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from .compaction import compact
 from .errors import WorkflowFailure
-from .failures import as_failure, json_encoder, unsaveable
+from .failures import as_failure, unsaveable
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
 from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY, STAGE
 from .property_values import checked_due, checked_text
@@ -238,13 +238,17 @@ class InstanceStore:
         """The stored state; data that cannot be stored fails naming the element that produced it."""
         try:
             state = self.serializer.dump_state(workflow)
-            state.encode("utf-8")  # a lone surrogate fails here, not inside the database driver
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
-            raise unsaveable(workflow, exc, json_encoder(self.serializer.registry)) from None
+            raise unsaveable(workflow, exc, self.serializer.encode_value) from None
         check_time()
+        # The cheap length check first: no point encoding megabytes that will be refused anyway.
         if len(state) > MAX_STATE_CHARS:
             raise WorkflowFailure(f"the process failed: its state has grown to {len(state) // 1_000_000} MB; "
                                   f"at most {MAX_STATE_CHARS // 1_000_000} MB can be stored")
+        try:
+            state.encode("utf-8")  # a lone surrogate fails here, not inside the database driver
+        except UnicodeEncodeError as exc:
+            raise unsaveable(workflow, exc, self.serializer.encode_value) from None
         return state
 
     def refresh_open_rows(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:

@@ -8,7 +8,7 @@ documented in :mod:`engine.properties`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -59,14 +59,17 @@ def lane_groups(root: etree._Element) -> dict[str, str]:
 
 
 def assign_lane_groups(
-    specs: Iterable[BpmnProcessSpec], root: etree._Element, elements: dict[str, etree._Element], source_name: str
+    specs: Iterable[BpmnProcessSpec],
+    groups: Mapping[str, str],
+    elements: dict[str, etree._Element],
+    source_name: str,
 ) -> None:
     """Give every user task without a ``candidate_group`` its lane's group; refuse unclaimable tasks.
 
+    ``groups`` is :func:`lane_groups` of the whole document, computed once per file.
     A user task with no ``candidate_group``, no lane and no ``candidate_user`` could never be
     claimed by anyone, so the diagram is refused naming the task.
     """
-    groups = lane_groups(root)
     for spec in specs:
         for task_spec in spec.task_specs.values():
             if not getattr(task_spec, "manual", False):

@@ -16,6 +16,7 @@ from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, JsonType
+from .errors import TaskStateError
 from .types import UtcDateTime
 
 
@@ -189,3 +190,18 @@ def task_is_claimable_by(task: HumanTask, key: str, groups: frozenset[str], unit
     if task.candidate_group is None or task.candidate_group not in groups:
         return False
     return task.candidate_unit is None or task.candidate_unit in units
+
+
+def check_open(task: HumanTask) -> None:
+    """Refuse (``TaskStateError``) to act on a task that is completed or cancelled."""
+    if task.status == TaskStatus.COMPLETED:
+        raise TaskStateError(f"task {task.id} is already completed")
+    if task.status == TaskStatus.CANCELLED:
+        raise TaskStateError(f"task {task.id} was cancelled: the process has moved on")
+
+
+def column_length(model: type[Any], column: str) -> int:
+    """The declared length of a string column, so limits checked in code follow the schema."""
+    length = getattr(model.__table__.c[column].type, "length", None)
+    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
+    return length

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .errors import WorkflowFailure
-from .models import HumanTask
+from .models import HumanTask, column_length
 from .payload import text_fault
 from .properties import CANDIDATE_UNIT, CANDIDATE_USER, DUE, ITEM_KEY
 from .timer_values import TimerValueError, parse_instant
 
 # Each property's size is the size of the column it is stored in (the same on every table).
 MAX_LENGTH: dict[str, int] = {
-    CANDIDATE_UNIT: HumanTask.__table__.c.candidate_unit.type.length,  # type: ignore[attr-defined]
-    CANDIDATE_USER: HumanTask.__table__.c.candidate_user.type.length,  # type: ignore[attr-defined]
-    ITEM_KEY: HumanTask.__table__.c.item_key.type.length,  # type: ignore[attr-defined]
+    CANDIDATE_UNIT: column_length(HumanTask, "candidate_unit"),
+    CANDIDATE_USER: column_length(HumanTask, "candidate_user"),
+    ITEM_KEY: column_length(HumanTask, "item_key"),
 }
 
 

@@ -16,12 +16,12 @@ from .actor import Actor
 from .audit import record
 from .errors import ConflictError, NotFound, TaskStateError
 from .errors import conflicts as _conflicts
-from .models import HumanTask, TaskStatus
+from .models import HumanTask, TaskStatus, check_open, column_length
 from .payload import text_fault
 
 # Longest reason kept in the audit log; the domain checks it first with a friendlier message.
 MAX_REASON = 500
-ASSIGNEE_MAX = 100  # HumanTask.assignee's column size
+ASSIGNEE_MAX = column_length(HumanTask, "assignee")
 
 
 def reassign(
@@ -39,7 +39,7 @@ def reassign(
         task = session.get(HumanTask, task_id)
         if task is None:
             raise NotFound(f"task {task_id} does not exist")
-        _check_open(task)
+        check_open(task)
         previous = task.assignee
         if previous == new_assignee:
             raise TaskStateError(f"task {task_id} is already held by {new_assignee}")
@@ -53,7 +53,7 @@ def reassign(
         session.refresh(task)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             # Only a refusal says why: a finished task, or a rival's claim or release meanwhile.
-            _check_open(task)
+            check_open(task)
             raise ConflictError(f"task {task_id} changed while being reassigned; reload it")
         record(session, at=at, actor=actor.key, action="reassign", instance_id=task.instance_id,
                task_id=task.id, bpmn_id=task.bpmn_id,
@@ -72,10 +72,3 @@ def _check_input(task_id: int, new_assignee: str, reason: str) -> None:
     fault = text_fault(reason)
     if fault is not None:
         raise TaskStateError(f"task {task_id}: the reason {fault}")
-
-
-def _check_open(task: HumanTask) -> None:
-    if task.status == TaskStatus.COMPLETED:
-        raise TaskStateError(f"task {task.id} is already completed")
-    if task.status == TaskStatus.CANCELLED:
-        raise TaskStateError(f"task {task.id} was cancelled: the process has moved on")

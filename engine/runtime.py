@@ -41,6 +41,7 @@ from .models import (
     ProcessInstance,
     TaskStatus,
     Timer,
+    check_open,
     task_is_claimable_by,
 )
 from .payload import checked_data
@@ -127,7 +128,7 @@ class WorkflowEngine:
         """Start the latest version of a process with ``data`` and run it to its first wait."""
         definition = self.latest_definition(session, process_key)
         now = self.clock()
-        payload = _checked_data(data)
+        payload = checked_data(data)
         instance = ProcessInstance(definition=definition, business_key=business_key, status=InstanceStatus.RUNNING,
                                    data=payload, created_at=now, updated_at=now)
         audit = Audit(actor.key, "start", bpmn_id=process_key,
@@ -172,7 +173,7 @@ class WorkflowEngine:
     def _refuse_claim(self, session: Session, task_id: int, actor: Actor) -> None:
         task = self._open_task(session, task_id)
         session.refresh(task)
-        self._check_open(task)
+        check_open(task)
         if task.assignee is not None:
             raise TaskStateError(f"task {task_id} is already claimed by {task.assignee}")
         if not task_is_claimable_by(task, actor.key, actor.groups, actor.units):
@@ -217,13 +218,13 @@ class WorkflowEngine:
     def complete(self, session: Session, task_id: int, actor: Actor, data: Mapping[str, Any]) -> HumanTask:
         """Complete a task the actor has claimed, with the submitted data, and run on."""
         now = self.clock()
-        payload = _checked_data(data)
+        payload = checked_data(data)
         task = self.completable_task(session, task_id, actor)
 
         def still_completable(_instance: ProcessInstance) -> bool:
             # Read again under the lock: a rival may have completed or released it meanwhile.
             session.refresh(task)
-            self._check_open(task)
+            check_open(task)
             self._check_claimant(task, actor)
             return True
 
@@ -301,15 +302,8 @@ class WorkflowEngine:
         task = session.get(HumanTask, task_id)
         if task is None:
             raise NotFound(f"task {task_id} does not exist")
-        self._check_open(task)
+        check_open(task)
         return task
-
-    @staticmethod
-    def _check_open(task: HumanTask) -> None:
-        if task.status == TaskStatus.COMPLETED:
-            raise TaskStateError(f"task {task.id} is already completed")
-        if task.status == TaskStatus.CANCELLED:
-            raise TaskStateError(f"task {task.id} was cancelled: the process has moved on")
 
     @staticmethod
     def _check_claimant(task: HumanTask, actor: Actor) -> None:
@@ -349,7 +343,3 @@ def _amend_tasks(workflow: BpmnWorkflow, change: Callable[[dict[str, Any]], bool
             task.internal_data.pop("event_value", None)
     return changed
 
-
-def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    # Bounded, storable JSON only: the limits and their messages live in engine/payload.py.
-    return checked_data(data)

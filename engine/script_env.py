@@ -5,8 +5,8 @@ script task, pre/post-script, gateway condition, loop/multi-instance expression,
 expression of a workflow runs in the sandbox's tree-walking interpreter.
 
 :func:`collect_scripts` lists every piece of user code in parsed process specs and
-:func:`validate_process_specs` checks them all statically, so a diagram with forbidden code is
-rejected at deployment instead of failing (or worse) at run time.
+:func:`validate_process_specs` checks them all statically. Deploy checks the diagram's XML
+instead (:mod:`engine.deploy_checks`), which also sees the elements SpiffWorkflow drops.
 """
 
 from __future__ import annotations

@@ -117,6 +117,10 @@ class StateSerializer:
         finally:
             self.registry._encoder_mode = False
 
+    def encode_value(self, value: Any) -> bytes:
+        """One task-data value as UTF-8 JSON, converted as :meth:`dump_state` would (raises as it would)."""
+        return json.dumps(value, cls=self._encoder_cls, ensure_ascii=False).encode("utf-8")
+
     def load_state(
         self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
     ) -> BpmnWorkflow:

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import timer_values
+from .timer_values import parse_instant
 
 
 def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
@@ -42,10 +42,3 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
         timers.append((task, parse_instant(value)))
     return timers
 
-
-def parse_instant(value: object) -> datetime:
-    """An ISO 8601 date or datetime (or datetime object) as an aware UTC datetime, 1970–2999.
-
-    Raises :class:`engine.timer_values.TimerValueError` (a ValueError) for anything else.
-    """
-    return timer_values.parse_instant(value)

@@ -194,6 +194,13 @@ def test_code_in_elements_spiffworkflow_ignores_is_checked(session, wf_engine, c
     assert expected in message and "is rejected" in message
 
 
+def test_a_script_in_a_foreign_namespace_element_is_checked(session, wf_engine):
+    # SpiffWorkflow runs the text of any scriptTask child whose tag ends in 'script'.
+    content = tiny().replace(b"<bpmn:script>x = 1</bpmn:script>", b'<x:script xmlns:x="urn:x">import os</x:script>')
+    message = refusal(session, wf_engine, content)
+    assert "script of 'act'" in message and "is rejected" in message
+
+
 def test_a_lane_offers_its_tasks_to_the_group_it_declares_never_its_name(session, wf_engine):
     from engine import Actor
 
