@@ -7,6 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 CHINA = timezone(timedelta(hours=8), "CST")
 # A measure without a deadline (long-term) is never overdue; the timer still needs a date.
 NO_DEADLINE = "2999-12-31T15:59:59+00:00"
+# Any date in the placeholder's year counts as "none" (tolerates other times of day that year).
+_NO_DEADLINE_YEAR = datetime.fromisoformat(NO_DEADLINE).year
+
+
+def has_deadline(due: datetime | None) -> bool:
+    """Whether ``due`` is a real deadline rather than none or the far-off ``NO_DEADLINE`` placeholder."""
+    return due is not None and due.year < _NO_DEADLINE_YEAR
 
 
 def end_of_day_utc(day: date) -> datetime:

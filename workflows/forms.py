@@ -35,8 +35,8 @@ from .form_fields import (
 
 __all__ = [
     "FORMS", "LABELS", "MAX_DATE_TEXT", "MAX_EVIDENCE", "MAX_EVIDENCE_ID", "MAX_EVIDENCE_NAME", "MAX_TEXT",
-    "MESSAGES", "Choice", "Field", "Form", "FormErrors", "Kind", "When", "check", "describe", "form_for",
-    "from_form_fields", "label", "validate",
+    "MESSAGES", "Choice", "Field", "Form", "FormErrors", "Kind", "When", "check", "clean_field", "describe",
+    "form_for", "from_form_fields", "label", "validate",
 ]
 
 # Catalogue key -> English default. ``name`` is the data key, kept for API clients and logs.
@@ -177,18 +177,32 @@ def check(form_key: str, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     cleaned: dict[str, Any] = {}
     errors: dict[str, Message] = {}
     for field in form_for(form_key).fields:
-        if field.only_when is not None and not field.only_when.holds(cleaned):
-            cleaned[field.name] = None
-            continue
-        required = field.required or (field.required_when is not None and field.required_when.holds(cleaned))
         try:
-            cleaned[field.name] = clean_value(field, data.get(field.name), required=required, refuse=_refused,
-                                              label=label(field.label_key))
+            cleaned[field.name] = _clean(field, data.get(field.name), cleaned)
         except ValidationError as refused:
             assert refused.message is not None
             errors[field.name] = refused.message
             cleaned[field.name] = None
     return cleaned, errors
+
+
+def clean_field(form_key: str, name: str, value: Any, cleaned: Mapping[str, Any]) -> Any:
+    """One field's cleaned ``value``, its conditions read from ``cleaned`` (the other fields, as
+    ``check`` returned them); ``FormErrors`` on that field if refused. For a value known only
+    later, such as the ids of the evidence a submission stored."""
+    field = next(f for f in form_for(form_key).fields if f.name == name)
+    try:
+        return _clean(field, value, cleaned)
+    except ValidationError as refused:
+        assert refused.message is not None
+        raise FormErrors({name: refused.message}) from None
+
+
+def _clean(field: Field, value: Any, cleaned: Mapping[str, Any]) -> Any:
+    if field.only_when is not None and not field.only_when.holds(cleaned):
+        return None
+    required = field.required or (field.required_when is not None and field.required_when.holds(cleaned))
+    return clean_value(field, value, required=required, refuse=_refused, label=label(field.label_key))
 
 
 def validate(form_key: str | None, data: Mapping[str, Any]) -> dict[str, Any]:

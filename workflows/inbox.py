@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, aliased
 from engine import Actor, HumanTask, TaskStatus
 from engine.inbox import TaskIds, claimable_ids, done_ids, held_ids
 
-from .deadlines import china_date
+from .deadlines import china_date, has_deadline
 from .inbox_filters import LEAD_UNIT, TASK_UNIT, InboxFilters, SelectT, conditions, join_problem
 from .models import Measure, Part, Person, Problem
-from .warnings import DeadlineWarning, has_deadline, warning_for
+from .warnings import DeadlineWarning, warning_for
 
 PER_PAGE = 20
 MAX_PAGE = 10_000  # a page number beyond any real list; larger ones are clamped, not refused

@@ -73,8 +73,16 @@ def create_person(
 
 
 def person_by_login(session: Session, login: str) -> Person | None:
-    """The person with this login, if any."""
+    """The person with this login, if any (None for text that cannot be a login, without a query)."""
+    if not could_be_login(login):
+        return None
     return session.scalar(select(Person).where(Person.login == login))
+
+
+def active_person_by_login(session: Session, login: str) -> Person | None:
+    """The active person with this login; None for an unknown, inactive or impossible login."""
+    person = person_by_login(session, login)
+    return person if person is not None and person.active else None
 
 
 def authenticate(session: Session, login: str, password: str) -> Person | None:
@@ -84,8 +92,8 @@ def authenticate(session: Session, login: str, password: str) -> Person | None:
     so the time taken does not tell which logins exist.
     """
     login = login.strip()
-    person = person_by_login(session, login) if could_be_login(login) else None
-    if person is None or not person.active:
+    person = active_person_by_login(session, login)
+    if person is None:
         check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(person.password_hash, password):
@@ -137,8 +145,8 @@ def actor_by_login(session: Session, login: str) -> Actor:
 
     The one way a command, a job or a request turns a login into someone who acts.
     """
-    person = person_by_login(session, login) if could_be_login(login) else None
-    if person is None or not person.active:
+    person = active_person_by_login(session, login)
+    if person is None:
         raise NotFoundError(f"no active person with login '{login}'")
     return actor_for(person)
 

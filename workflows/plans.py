@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import Actor, WorkflowEngine
+from engine.models import column_length
 
 from .deadlines import NO_DEADLINE, deadline_iso
 from .errors import NotFoundError, ValidationError
@@ -17,12 +18,16 @@ from .models import InspectionRound, Measure, Part, Person, Problem, Unit
 from .text_checks import check_json_text, check_text
 
 LIFECYCLE_PROCESS = "rectification"
-# The longest text each short column holds (workflows/models.py); longer is an error, not a cut.
-MAX_ROUND_TITLE = 300
-MAX_GROUP = 200
-MAX_SIGNATORY = 200
-MAX_SOURCE_NAME = 300
-MAX_DEADLINE_TEXT = 100
+
+
+# The longest text each short column holds, read from the models so that they cannot drift;
+# longer is an error, not a cut.
+MAX_ROUND_TITLE = column_length(InspectionRound, "title")
+MAX_GROUP = column_length(InspectionRound, "inspecting_group")
+MAX_SIGNATORY = column_length(InspectionRound, "signatory")
+MAX_SOURCE_NAME = column_length(InspectionRound, "source_name")
+MAX_DEADLINE_TEXT = column_length(Measure, "deadline_text")
+MAX_UNIT_NAME = column_length(Unit, "name")
 
 
 def create_round(

@@ -22,7 +22,7 @@ from engine.reassign import MAX_REASON
 
 from .errors import Message, ValidationError
 from .models import Person, Role, Unit
-from .people import actor_for, could_be_login, person_by_login
+from .people import active_person_by_login, actor_for
 
 __all__ = ["MAX_REASON", "MESSAGES", "eligible_assignees", "may_reassign", "reassign_task"]
 
@@ -116,8 +116,8 @@ def _checked_target(session: Session, task: HumanTask, to_login: str) -> Person:
     to_login = (to_login or "").strip()
     if not to_login:
         raise _refusal("reassign.target_required")
-    person = person_by_login(session, to_login) if could_be_login(to_login) else None
-    if person is None or not person.active:
+    person = active_person_by_login(session, to_login)
+    if person is None:
         raise _refusal("reassign.no_such_person", login=to_login)
     if person.login == task.assignee:
         raise _refusal("reassign.already_holder", name=person.name)

@@ -19,13 +19,13 @@ from engine import Actor, HumanTask, TaskStatus
 from engine.models import task_is_claimable_by
 
 from . import forms
-from .deadlines import end_of_day_utc
+from .deadlines import end_of_day_utc, has_deadline
 from .history import HistoryEntry, people_names, problem_history
 from .inbox import split_name
 from .item_keys import measure_id
 from .models import Measure, Part, Problem, ProblemStatus
 from .status import ProblemState, derive
-from .warnings import DeadlineWarning, has_deadline, warning_for
+from .warnings import DeadlineWarning, warning_for
 
 # A problem in one of these statuses has been closed: nothing of it is late any more.
 CLOSED = frozenset({ProblemStatus.CLOSED, ProblemStatus.LOOK_BACK, ProblemStatus.CONSOLIDATED})

@@ -103,8 +103,9 @@ def submit(
                                  now=now)
         except ValidationError as refused:
             raise forms.FormErrors({files_field.name: refused.message or _plain(str(refused))}) from None
-        data[files_field.name] = [evidence.id for evidence in kept]
-        cleaned = forms.validate(task.form_key, data)
+        # the other fields were cleaned above; only the file field has a new value to check
+        cleaned[files_field.name] = forms.clean_field(task.form_key, files_field.name,
+                                                      [evidence.id for evidence in kept], cleaned)
     return _complete(session, engine, task, actor, cleaned, submission.token)
 
 

@@ -15,11 +15,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .deadlines import china_date, end_of_day_utc
+from .deadlines import china_date, end_of_day_utc, has_deadline
 
-# Deadlines at or after this year mean "none": a measure without a deadline gets a far-off
-# timer date (``workflows.deadlines.NO_DEADLINE``) so that its timer never fires.
-NO_DEADLINE_YEAR = 2999
+__all__ = ["DeadlineWarning", "WarningColour", "has_deadline", "warning_for", "yellow_until"]
 
 
 class WarningColour(enum.StrEnum):
@@ -42,11 +40,6 @@ class DeadlineWarning:
     def overdue(self) -> bool:
         """Whether the deadline has passed."""
         return self.colour is WarningColour.RED
-
-
-def has_deadline(due: datetime | None) -> bool:
-    """Whether ``due`` is a real deadline rather than none or the far-off placeholder."""
-    return due is not None and due.year < NO_DEADLINE_YEAR
 
 
 def warning_for(due: datetime | None, now: datetime, *, window_days: int, long_term: bool) -> DeadlineWarning:

@@ -19,7 +19,8 @@ from typing import IO, Any
 
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, contains_eager
 
 from engine import Actor, NotFound, WorkflowEngine
 
@@ -27,7 +28,16 @@ from ..errors import ValidationError
 from ..models import InspectionRound, Measure, Part, Person, Problem, Unit
 from ..people import unit_by_name
 from ..plan_import import find_or_create_unit, find_person, split_units
-from ..plans import LIFECYCLE_PROCESS, add_measure, add_part, add_problem, create_round, launch
+from ..plans import (
+    LIFECYCLE_PROCESS,
+    MAX_DEADLINE_TEXT,
+    MAX_ROUND_TITLE,
+    add_measure,
+    add_part,
+    add_problem,
+    create_round,
+    launch,
+)
 from .guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows, text_problem
 from .layout import HEADER, KEY_HEADER, META_SHEET, ROUND_DATES
 from .meta import MetaRow, flag_problems, load_json, meta_problems, read_meta
@@ -36,8 +46,6 @@ from .values import cell_text, read_deadline
 # the columns an import applies (方面 … 整改时限); 序号 and the status columns are output only
 EDITABLE = range(1, 8)
 _MAX_ID = 2**31 - 1  # an integer key on PostgreSQL
-_MAX_TITLE = InspectionRound.__table__.c["title"].type.length  # type: ignore[attr-defined]
-_MAX_DEADLINE_TEXT = Measure.__table__.c["deadline_text"].type.length  # type: ignore[attr-defined]
 
 
 class LedgerValidationError(ValidationError):
@@ -123,7 +131,7 @@ class _Reader:
         # the title above the header, else the sheet's name: the new round's title if _meta has none
         title_cell = next((c for r in cells[:header_at] for c in r if cell_text(c.value)), None)
         heading = cell_text(title_cell.value) if title_cell else sheet.title
-        problem = (cell_problem(title_cell) if title_cell else None) or text_problem(heading, _MAX_TITLE)
+        problem = (cell_problem(title_cell) if title_cell else None) or text_problem(heading, MAX_ROUND_TITLE)
         at = title_cell.coordinate if title_cell else "（工作表名称）"
         heading_problem = f"工作表“{sheet.title}” {at}（标题）: {problem}" if problem else None
         width = len(HEADER) + len(KEY_HEADER)
@@ -174,8 +182,8 @@ class _Reader:
         except ValueError as exc:
             deadline = None
             self.error(no, "整改时限", str(exc))
-        if deadline_text and len(deadline_text.strip()) > _MAX_DEADLINE_TEXT:
-            self.error(no, "整改时限", f"过长（最多 {_MAX_DEADLINE_TEXT} 个字符）")
+        if deadline_text and len(deadline_text.strip()) > MAX_DEADLINE_TEXT:
+            self.error(no, "整改时限", f"过长（最多 {MAX_DEADLINE_TEXT} 个字符）")
         leader = self.person(text["责任领导"]) if text["责任领导"] else None
         if text["责任领导"] and leader is None:
             name = text["责任领导"]
@@ -201,7 +209,7 @@ class _Reader:
         """The round a keyed sheet updates, after checking every row's keys against it."""
         seen: dict[Any, _Row] = {}
         for row in rows:  # rows of one problem must agree on its title and part
-            group = row.keys.get("problem_id") or (row.part, row.problem)
+            group = _problem_key(row)
             first = seen.setdefault(group, row)
             for column, value in (("方面", row.part), ("问题", row.problem)):
                 if value != (first.part if column == "方面" else first.problem):
@@ -212,10 +220,14 @@ class _Reader:
         if len(round_ids) > 1 or self.session.get(InspectionRound, round_id) is None:
             self.error(None, "round_id", f"轮次编号无效：{'、'.join(map(str, sorted(round_ids)))}")
             return None
+        # the round's measures with their problem and part in one query, not a lookup per row
+        query = (select(Measure).join(Measure.problem).join(Problem.part).where(Part.round_id == round_id)
+                 .options(contains_eager(Measure.problem).contains_eager(Problem.part)))
+        in_round = {m.id: m for m in self.session.scalars(query).unique()}
         measures: set[int] = set()
         for row in rows:
-            measure = self.session.get(Measure, row.keys["measure_id"]) if "measure_id" in row.keys else None
-            if measure is None or measure.problem.part.round_id != round_id:
+            measure = in_round.get(row.keys["measure_id"]) if "measure_id" in row.keys else None
+            if measure is None:
                 self.error(row.no, "measure_id", f"不是轮次 {round_id} 的措施（新增措施请在系统中添加）")
             elif row.keys.get("problem_id") != measure.problem_id:
                 self.error(row.no, "problem_id", f"与措施 {measure.id} 所属的问题不符")
@@ -310,12 +322,15 @@ def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: Led
     )
     parts: dict[str, Part] = {}
     problems: dict[Any, Problem] = {}
+    groups: dict[Any, list[_Row]] = {}
     for row in sheet.rows:
-        group = row.keys.get("problem_id") or (row.part, row.problem)
+        groups.setdefault(_problem_key(row), []).append(row)
+    for row in sheet.rows:
+        group = _problem_key(row)
         problem = problems.get(group)
         if problem is None:
             part = parts.get(row.part) or parts.setdefault(row.part, add_part(session, round_, row.part))
-            mine = [r for r in sheet.rows if (r.keys.get("problem_id") or (r.part, r.problem)) == group]
+            mine = groups[group]
             problem = problems[group] = add_problem(
                 session, part, row.problem, long_term=row.flags.get("long_term") is True,
                 lookback_months=row.flags.get("lookback_months") or 6,
@@ -329,6 +344,11 @@ def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: Led
                     units=row.units)
     result.launched += launch(session, engine, round_, actor)
     result.created.append(round_)
+
+
+def _problem_key(row: _Row) -> Any:
+    """What groups a sheet's rows into problems: the problem key, else the part and problem titles."""
+    return row.keys.get("problem_id") or (row.part, row.problem)
 
 
 def _shared(values: list[Any]) -> Any:

@@ -15,14 +15,13 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from ..models import InspectionRound, Unit
+from ..plans import MAX_GROUP, MAX_ROUND_TITLE, MAX_SIGNATORY, MAX_SOURCE_NAME, MAX_UNIT_NAME
 from .guard import WorkbookLimits, cell_problem, text_problem
 from .layout import META_SHEET, ROUND_DATES
 
 _META_COLUMNS = 66  # sheet, round_id and 64 chunks of 30,000 characters of JSON
-_TEXT_FIELDS = {name: InspectionRound.__table__.c[name].type.length  # type: ignore[attr-defined]
-                for name in ("title", "inspecting_group", "signatory", "source_name")}
-_UNIT_NAME = Unit.__table__.c["name"].type.length  # type: ignore[attr-defined]
+_TEXT_FIELDS = {"title": MAX_ROUND_TITLE, "inspecting_group": MAX_GROUP, "signatory": MAX_SIGNATORY,
+                "source_name": MAX_SOURCE_NAME}
 _FLAG_MONTHS = {"lookback_months": (1, 36), "report_interval_months": (1, 12)}
 
 
@@ -96,7 +95,7 @@ def meta_problems(meta: Any) -> list[str]:
     if not isinstance(meta, dict):
         return ["轮次信息应为 JSON 对象"]
     problems = []
-    for name, limit in {**_TEXT_FIELDS, "inspected_unit": _UNIT_NAME}.items():
+    for name, limit in {**_TEXT_FIELDS, "inspected_unit": MAX_UNIT_NAME}.items():
         value = meta.get(name)
         if value is None:
             continue

@@ -24,6 +24,7 @@ from ..models import InspectionRound, Measure, Person, Problem, Unit
 from ..people import create_unit, person_by_login, unit_by_code, unit_by_name
 from ..plans import (
     LIFECYCLE_PROCESS,
+    MAX_UNIT_NAME,
     add_measure,
     add_part,
     add_problem,
@@ -41,7 +42,6 @@ DEFAULT_PART_TITLE = "反馈问题"
 LONG_TERM_TEXT = "长期坚持"
 UNRESOLVED = "unresolved"
 UNIT_SEPARATORS = "、，,;；/ "
-MAX_UNIT_NAME = 200  # Unit.name's column
 
 
 @dataclass
