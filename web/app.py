@@ -26,6 +26,7 @@ from . import (
     inbox,
     navigation,
     report_assets,
+    steps,
     tasks,
 )
 from .cli.commands import init_app as init_cli
@@ -79,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db_session.init_app(app)
     i18n.init_app(app)
+    steps.init_app(app)
     formatting.init_app(app)  # local_datetime / local_date filters in DISPLAY_TIMEZONE
     CSRFProtect(app)
     auth.init_app(app)

@@ -82,7 +82,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Config
+from flask import Config, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -159,6 +159,12 @@ def load_config(
     evidence_dir = settings["EVIDENCE_DIR"] or Path(instance_path or os.getcwd()) / "evidence"
     settings["EVIDENCE_DIR"] = str(Path(evidence_dir).expanduser().resolve())
     return settings
+
+
+def warning_window_days() -> int:
+    """How many days before a deadline the current app starts warning (``WARNING_WINDOW_DAYS``)."""
+    days: int = current_app.config["WARNING_WINDOW_DAYS"]
+    return days
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

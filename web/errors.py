@@ -64,8 +64,6 @@ _GENERIC_MESSAGE_KEYS = {
 }
 # Blueprints whose error pages lead back to the inbox (their pages are reached from it).
 _TASK_AREAS = frozenset({"tasks", "inbox", "evidence", "delegation"})
-# Hidden fields of a task form: not what a person typed.
-_MACHINERY = frozenset({"csrf_token", "submission_token"})
 
 
 def init_app(app: Flask) -> None:
@@ -149,6 +147,8 @@ def _typed_input(status: int) -> dict[str, str]:
     if request.endpoint != "tasks.complete" or status == 413:  # a 413's body was never read
         return {}
     try:
-        return {name: value for name, value in request.form.items() if name not in _MACHINERY and value.strip()}
+        from .tasks.page import typed_values  # lazy: web.tasks imports web.auth, which imports this module
+
+        return typed_values(request.form, blank=False)
     except Exception:  # a body that cannot be parsed is no input to show
         return {}

@@ -16,8 +16,6 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from engine.side_effects import commit_then_run, rollback_and_discard
-
 from .services import Services, services
 
 log = logging.getLogger(__name__)
@@ -26,19 +24,15 @@ JOB_ID = "fire_due_timers"
 
 def run_tick(found: Services, now: datetime | None = None) -> list[int]:
     """One scheduler job: fire due timers and commit; a failure rolls back and is logged."""
-    session = found.session_factory()
     try:
-        advanced = found.workflow_engine.fire_due_timers(session, now)
-        commit_then_run(session)  # side effects queued by the tick go out only after the commit
-        if advanced:
-            log.info("timers fired in %d instance(s)", len(advanced))
-        return advanced
+        with found.unit_of_work() as session:
+            advanced = found.workflow_engine.fire_due_timers(session, now)
     except Exception:
-        rollback_and_discard(session)
         log.exception("timer tick failed; it will be retried on the next tick")
         return []
-    finally:
-        session.close()
+    if advanced:
+        log.info("timers fired in %d instance(s)", len(advanced))
+    return advanced
 
 
 def _configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:

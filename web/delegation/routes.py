@@ -34,20 +34,21 @@ def reassign(task_id: int) -> Any:
     if not may_reassign(actor, task):
         abort(403)
     session = get_session()
-    panel = reassign_panel(session, actor, task)
-    if request.method == "POST":
-        to_login = request.form.get("to_login", "")
-        reason = request.form.get("reason", "")
-        try:
-            reassign_task(session, services().workflow_engine, task.id, actor, to_login, reason)
-        except ValidationError as exc:
-            if panel is not None:
-                panel = panel.refused(error_text(exc), to_login=to_login, reason=reason)
-            return _page(task, panel), 400
-        holder = person_by_login(session, to_login.strip())
-        flash(t("delegation.done", name=holder.name if holder else to_login), "success")
-        return redirect(url_for("tasks.show", task_id=task.id), code=303)
-    return _page(task, panel)
+    if request.method == "GET":
+        return _page(task, reassign_panel(session, actor, task))
+    to_login = request.form.get("to_login", "")
+    reason = request.form.get("reason", "")
+    try:
+        reassign_task(session, services().workflow_engine, task.id, actor, to_login, reason)
+    except ValidationError as exc:
+        # The panel (eligible people) is built only when the form is shown again, not for a redirect.
+        panel = reassign_panel(session, actor, task)
+        if panel is not None:
+            panel = panel.refused(error_text(exc), to_login=to_login, reason=reason)
+        return _page(task, panel), 400
+    holder = person_by_login(session, to_login.strip())
+    flash(t("delegation.done", name=holder.name if holder else to_login), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
 def _page(task: HumanTask, panel: ReassignPanel | None) -> str:

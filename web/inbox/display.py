@@ -1,22 +1,10 @@
-"""How an inbox row reads: the step's name and the days left, in the reader's language."""
+"""How an inbox row's days left read, in the reader's language (its step: ``web.steps``)."""
 
 from __future__ import annotations
 
-from workflows.inbox import InboxRow
 from workflows.warnings import DeadlineWarning
 
-from ..i18n import TEXTS, current_language, t
-
-
-def step_label(row: InboxRow) -> str:
-    """The step's name from the diagram in the current language, else its stage's label."""
-    own = row.step_en if current_language() == "en" else row.step_zh
-    if own:
-        return own
-    key = f"inbox.stage.{row.stage}"
-    if key in TEXTS:
-        return t(key)
-    return row.step_zh or row.step_en
+from ..i18n import t
 
 
 def days_text(warning: DeadlineWarning) -> str:

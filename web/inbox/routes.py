@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from workflows.inbox import Sort, Tab, inbox_page
@@ -12,13 +12,14 @@ from workflows.models import Role
 from workflows.warnings import WarningColour
 
 from ..auth import current_actor, current_person, safe_next
+from ..config import warning_window_days
 from ..db_session import get_session
 from ..i18n import message_text, role_label
 from ..navigation import BADGE_KEY, INBOX_ROLES
 from ..services import services
 from ..tasks.access import task_or_404
 from .blueprint import bp
-from .display import days_text, step_label
+from .display import days_text
 from .params import inbox_url, parse_query, tab_url
 
 
@@ -32,14 +33,14 @@ def index() -> str:
     query = parse_query(request.args)
     session = get_session()
     page = inbox_page(session, current_actor(), query, now=services().workflow_engine.clock(),
-                      window_days=current_app.config.get("WARNING_WINDOW_DAYS", 10))
+                      window_days=warning_window_days())
     if not query.filters.active:
         setattr(g, BADGE_KEY, page.counts[Tab.MINE])  # the badge needs no query of its own
     return render_template(
         "inbox/index.html", page=page, query=query, choices=filter_choices(session), tabs=list(Tab),
         colours=list(WarningColour), sorts=[s for s in Sort if s is not Sort.RECENT or query.tab is Tab.DONE],
         url=lambda **changes: inbox_url(query, **changes), tab_url=lambda tab: tab_url(query, tab),
-        step_label=step_label, days_text=days_text,
+        days_text=days_text,
     )
 
 

@@ -14,11 +14,12 @@ from werkzeug.datastructures import MultiDict
 from engine import Actor, HumanTask
 from workflows import forms
 from workflows.errors import Message
-from workflows.task_view import step_names, task_view
+from workflows.task_view import task_view
 
+from ..config import warning_window_days
 from ..db_session import get_session
 from ..delegation.panel import reassign_panel
-from ..i18n import current_language, message_text, t
+from ..i18n import message_text, t
 from ..services import services
 
 # Form fields that are the page's machinery, not what a person typed.
@@ -30,9 +31,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def typed_values(form: MultiDict[str, str]) -> dict[str, str]:
-    """What a person typed into a task form, without the page's own hidden fields."""
-    return {name: value for name, value in form.items() if name not in MACHINERY}
+def typed_values(form: MultiDict[str, str], *, blank: bool = True) -> dict[str, str]:
+    """What a person typed into a task form, without the page's own hidden fields
+    (``blank=False``: without the fields left empty too)."""
+    return {name: value for name, value in form.items()
+            if name not in MACHINERY and (blank or value.strip())}
 
 
 def render_task_page(
@@ -48,7 +51,7 @@ def render_task_page(
     """The task page for ``actor``; on a refused or overtaken submission, what they typed stays on it."""
     session = get_session()
     view = task_view(session, task, actor, now=services().workflow_engine.clock(),
-                     window_days=current_app.config.get("WARNING_WINDOW_DAYS", 10))
+                     window_days=warning_window_days())
     return render_template(
         "tasks/show.html",
         view=view,
@@ -62,7 +65,6 @@ def render_task_page(
         reassign=reassign_panel(session, actor, task),
         declared_form=forms.FORMS.get(task.form_key or ""),
         numbers={item.measure.item_key: item.number for item in view.measures},
-        step_name=step_name,
         file_size=file_size,
         upload_hint=_upload_hint(),
     )
@@ -71,14 +73,8 @@ def render_task_page(
 def render_submitted_page(task: HumanTask, actor: Actor) -> str:
     """The page a repeated post of an accepted submission gets: it went through, once."""
     view = task_view(get_session(), task, actor, now=services().workflow_engine.clock(),
-                     window_days=current_app.config.get("WARNING_WINDOW_DAYS", 10))
+                     window_days=warning_window_days())
     return render_template("tasks/submitted.html", view=view)
-
-
-def step_name(task: HumanTask) -> str:
-    """The step's name from the diagram in the reader's language."""
-    zh, en = step_names(task.name)
-    return en if current_language() == "en" else zh
 
 
 def file_size(size: int) -> str:

@@ -24,9 +24,10 @@ from ..db_session import get_session
 from ..evidence.uploads import evidence_store, uploads_from
 from ..i18n import error_text, t
 from ..services import services
+from ..steps import step_label
 from .access import task_or_404
 from .blueprint import bp
-from .page import render_submitted_page, render_task_page, step_name, typed_values
+from .page import render_submitted_page, render_task_page, typed_values
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -56,7 +57,7 @@ def complete(task_id: int) -> Any:
         return page, 422
     except (TaskStateError, NotAllowed, ConflictError) as overtaken:
         return _overtaken(task, overtaken, typed, token)
-    flash(t("tasks.completed", step=step_name(done)), "success")
+    flash(t("tasks.completed", step=step_label(done)), "success")
     return redirect(url_for("inbox.index"), code=303)
 
 
