@@ -50,6 +50,8 @@ class Person(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     roles_text: Mapped[str] = mapped_column("roles", String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
 
@@ -239,6 +241,46 @@ class Evidence(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     measure: Mapped[Measure | None] = relationship(back_populates="evidence")
+
+
+class DeadlineSource(enum.StrEnum):
+    """Why a measure's deadline changed; the Chinese label is ``DEADLINE_SOURCE_LABELS``."""
+
+    FILL_IN = "fill_in"  # 补录: the plan's deadline entered or corrected
+    EXTENSION = "extension"  # 延期: an extension approved by a leader
+    VERIFICATION_FAILED = "verification_failed"  # 核实未通过: supervision sent it back with a new deadline
+    REBOUND = "rebound"  # 反弹重启: the look-back found a rebound and set fresh deadlines
+    LEDGER_IMPORT = "ledger_import"  # 台账导入: an edited ledger workbook changed it
+
+
+DEADLINE_SOURCE_LABELS: dict[DeadlineSource, str] = {
+    DeadlineSource.FILL_IN: "补录",
+    DeadlineSource.EXTENSION: "批准延期",
+    DeadlineSource.VERIFICATION_FAILED: "核实未通过",
+    DeadlineSource.REBOUND: "反弹重启",
+    DeadlineSource.LEDGER_IMPORT: "台账导入",
+}
+
+
+class DeadlineChange(Base):
+    """One change of a measure's deadline (原定时限 → 调整后时限): who, when, why.
+
+    ``Measure.deadline`` is always the current deadline; these rows are its history, oldest
+    first, so the ledger and the report can show what was promised and how it moved.
+    """
+
+    __tablename__ = "deadline_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"), index=True)
+    old_deadline: Mapped[date | None] = mapped_column(Date)
+    new_deadline: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[DeadlineSource] = mapped_column(
+        Enum(DeadlineSource, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(100))  # the actor's login (or "system")
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProblemStatus(enum.StrEnum):

@@ -21,6 +21,7 @@ Public surface: ``ledger_rows`` and ``LedgerRow`` (the ledger as rows), ``export
 
 from .export import export_ledger, round_meta, sheet_title, shown_status
 from .guard import WorkbookLimits
+from .history_text import deadline_history_text, reopen_text, step_text
 from .importer import LedgerImportResult, LedgerValidationError, import_ledger
 from .layout import (
     DATE_FORMAT,
@@ -34,11 +35,16 @@ from .layout import (
     TITLE_ROW,
     WIDTHS,
 )
-from .view import LedgerRow, ledger_rows
+from .view import DeadlineStep, LedgerRow, Reopening, ledger_rows
 
 __all__ = [
+    "DeadlineStep",
     "LedgerRow",
+    "Reopening",
+    "deadline_history_text",
     "ledger_rows",
+    "reopen_text",
+    "step_text",
     "DATE_FORMAT",
     "HEADER",
     "HEADER_ROW",

@@ -8,10 +8,33 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Evidence, InspectionRound, Measure, Problem
+from ..models import DeadlineSource, Evidence, InspectionRound, Measure, Problem
 from ..models import ProblemStatus as S
 from ..plans import round_problems
 from ..status import ProblemState, derive
+
+
+@dataclass(frozen=True)
+class DeadlineStep:
+    """One change of a measure's deadline as the ledger shows it."""
+
+    old: date | None
+    new: date | None
+    source: DeadlineSource
+    reason: str
+    by: str  # the person's name (their login when unknown)
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """The last time a problem went back to rectification: a rebound found by 回头看 or a failed verification."""
+
+    rebound: bool  # True: 反弹重启 (look-back); False: 核实未通过
+    reason: str
+    by: str
+    at: datetime | None
+    times: int  # how many times the problem was reopened in all
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,11 @@ class LedgerRow:
     updated_at: datetime | None
     long_term: bool
     publishable: bool
+    # The deadline the plan first gave (before any change), and every change since, oldest first.
+    original_deadline: date | None = None
+    deadline_history: tuple[DeadlineStep, ...] = ()
+    # The problem's last reopening (反弹重启 after a look-back, or a failed verification), if any.
+    reopen: Reopening | None = None
 
 
 def ledger_rows(session: Session, round_: InspectionRound) -> list[LedgerRow]:
