@@ -10,12 +10,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import database, ledger, people, plans, serve, tasks, timers
+from . import database, deadlines, demo, ledger, people, plans, rounds, serve, tasks, timers
 
 COMMANDS: list[click.Command] = [
     *database.COMMANDS,
+    *demo.COMMANDS,
     *people.COMMANDS,
+    *rounds.COMMANDS,
     *tasks.COMMANDS,
+    *deadlines.COMMANDS,
     *timers.COMMANDS,
     *ledger.COMMANDS,
     *plans.COMMANDS,

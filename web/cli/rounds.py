@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,3 +20,6 @@ def chosen_round(session: Session, round_id: int | None) -> InspectionRound:
     if round_ is None:
         fail("no inspection round yet: run 'rectiflow import-plan FILE' or 'rectiflow demo' first")
     return round_
+
+
+COMMANDS: list[click.Command] = []
