@@ -2,15 +2,22 @@
 
 SQLite is the embedded default (WAL, foreign keys, a busy timeout) and
 PostgreSQL the production database; the same models serve both.
+
+Waiting is bounded so that a command fails with a message rather than hanging: SQLite waits
+``SQLITE_BUSY_TIMEOUT_SECONDS`` for another process's write lock, PostgreSQL
+``PG_CONNECT_TIMEOUT_SECONDS`` for a connection. The URL may say otherwise with the
+drivers' own parameters: ``sqlite:///rectiflow.db?timeout=5``,
+``postgresql://host/db?connect_timeout=10``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -20,6 +27,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+PG_CONNECT_TIMEOUT_SECONDS = 5
 
 # JSONB on PostgreSQL (indexable, compact); JSON text elsewhere.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -33,13 +43,17 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create a SQLAlchemy engine configured for Rectiflow's use of ``url``."""
+    given = make_url(url).query
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        if "timeout" not in given:  # pysqlite's timeout is SQLite's busy timeout
+            kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql") and "connect_timeout" not in given:
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
@@ -57,10 +71,14 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                # A read-only file still serves reads in the mode it is in; anything else is an error.
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_READONLY:
+                    raise
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

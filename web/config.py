@@ -17,7 +17,12 @@ Keys:
 
 ``DATABASE_URL``
     SQLAlchemy URL. A relative SQLite path is taken from the current directory
-    and made absolute, so the app and the CLI find the same file.
+    and made absolute, so the app and the CLI find the same file. How long to wait is
+    part of the URL, in the drivers' own parameters: SQLite waits ``?timeout=SECONDS``
+    (default 30, ``engine.db.SQLITE_BUSY_TIMEOUT_SECONDS``) for another process's write
+    lock before a command gives up with "the database file … is locked by another process";
+    PostgreSQL waits ``?connect_timeout=SECONDS`` (default 5,
+    ``engine.db.PG_CONNECT_TIMEOUT_SECONDS``) for a connection before "cannot reach PostgreSQL".
 ``SECRET_KEY``
     Signs the session cookie and CSRF tokens. ``None``: a random key per start, so
     sessions end at every restart and are not shared between workers (outside debug
@@ -201,6 +206,7 @@ def _validate(settings: dict[str, Any]) -> None:
         make_url(url)
     except ArgumentError:
         raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
+    _validate_url_timeouts(make_url(url).query)
     for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1), ("DOCX_MAX_XML_BYTES", 1)):
         value = settings.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
@@ -235,6 +241,20 @@ def _validate(settings: dict[str, Any]) -> None:
     _validate_sign_in(settings)
     _validate_evidence(settings)
     _validate_display(settings)
+
+
+def _validate_url_timeouts(query: Mapping[str, Any]) -> None:
+    # SQLite's busy timeout may be a fraction of a second; libpq takes whole seconds.
+    for name, kind, what in (("timeout", float, "a number"), ("connect_timeout", int, "a whole number")):
+        raw = query.get(name)
+        if raw is None:
+            continue
+        try:
+            seconds = kind(raw)
+        except (TypeError, ValueError):
+            seconds = -1
+        if not seconds >= 0:  # also refuses NaN
+            raise ConfigError(f"DATABASE_URL: {name} must be {what} of seconds >= 0, got {raw!r}")
 
 
 def _validate_sign_in(settings: dict[str, Any]) -> None:

@@ -41,9 +41,9 @@ def test_rectiflow_and_the_app_use_the_database_of_the_instance_file(instance: P
 
     result = runner.invoke(main, ["init-db"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.output == f"database ready: sqlite:///{database}\n"
+    assert result.output.splitlines()[0] == f"database ready: sqlite:///{database}"
     assert database.exists() and not (Path.cwd() / "rectiflow.db").exists()
-    added = runner.invoke(main, ["add-person", "boss", "--name", "Boss", "--role", "admin", "--password",
+    added = runner.invoke(main, ["people", "add", "boss", "--name", "Boss", "--role", "admin", "--password",
                                  "boss-password"], catch_exceptions=False)
     assert added.exit_code == 0, added.output
 
@@ -85,7 +85,7 @@ def test_the_commands_are_registered_on_the_app_and_use_its_services(
 ) -> None:
     assert set(app.cli.commands) == set(main.commands)
     cli = app.test_cli_runner()
-    added = cli.invoke(args=["add-person", "ops", "--name", "运维", "--role", "admin", "--password", "ops-password"])
+    added = cli.invoke(args=["people", "add", "ops", "--name", "运维", "--role", "admin", "--password", "ops-password"])
     assert added.exit_code == 0, added.output
     with committing_sessions() as session:  # committed on the app's database
         person = person_by_login(session, "ops")
@@ -100,7 +100,7 @@ def test_today_is_the_workflow_engines_today(
 ) -> None:
     clock = FixedClock(datetime(2031, 5, 6, 3, 0, tzinfo=UTC))
     cli = make_test_app(db_engine, ENGINE_CLOCK=clock).test_cli_runner()
-    assert cli.invoke(args=["add-person", "admin", "--name", "管理员", "--role", "admin",
+    assert cli.invoke(args=["people", "add", "admin", "--name", "管理员", "--role", "admin",
                             "--password", "admin-password"]).exit_code == 0
     imported = cli.invoke(args=["import-plan", str(SEED), "--no-launch"])
     assert imported.exit_code == 0, imported.output

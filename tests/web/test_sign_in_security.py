@@ -275,6 +275,7 @@ def test_rectiflow_serve_uses_the_quiet_handler(
     database = tmp_path_factory.mktemp("serve") / "serve.db"
     monkeypatch.setenv("RECTIFLOW_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("RECTIFLOW_SECRET_KEY", "serve-test-key")
+    assert CliRunner().invoke(main, ["init-db"], catch_exceptions=False).exit_code == 0
     result = CliRunner().invoke(main, ["serve", "--no-scheduler", "--port", "0"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert seen == [["Rectiflow"]]

@@ -4,7 +4,8 @@ Every command runs in the app ``create_app`` builds from the configuration (web/
 defaults, ``instance/rectiflow.cfg``, ``RECTIFLOW_*``), so the command line and the web use the
 same database and settings, and takes its database, sessions and workflow engine from the app's
 services. The app is built only when a command runs: ``rectiflow --help`` needs no configuration,
-and a bad setting is a one-line error.
+and a bad setting is a one-line error. Nothing ever ends in a traceback: every failure is one
+line and a non-zero exit (web/cli/failures.py), a bug included.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from web.config import ConfigError
 
 from .app_context import AppLoader
 from .commands import COMMANDS, add_commands, init_app
+from .failures import failures
 
 __all__ = ["COMMANDS", "init_app", "main"]
 
@@ -33,6 +35,11 @@ class RectiflowGroup(click.Group):
         """A fresh loader per invocation, so each run reads the configuration anew (like FlaskGroup)."""
         extra.setdefault("obj", AppLoader(create=_create_app))
         return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; whatever escapes it (even outside its own ``failures()``) is one line."""
+        with failures():
+            return super().invoke(ctx)
 
 
 def _create_app(serving: bool) -> Flask:

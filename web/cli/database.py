@@ -1,4 +1,4 @@
-"""Database commands: ``init-db`` (schema), ``deploy`` (diagrams)."""
+"""Database commands: ``init-db`` (schema and bundled diagrams), ``deploy`` (diagrams)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,32 @@ from pathlib import Path
 import click
 
 from web.services import Services
-from workflows.schema import deploy_bundled, upgrade
+from workflows.schema import deploy_bundled, head_revision, upgrade
 
 from .app_context import pass_services
-from .failures import failures
+from .failures import display_url, failures
 
 
 @click.command("init-db")
+@click.option("--user", "login", default="admin", show_default=True, help="who deploys (for the audit log)")
 @pass_services
-def init_db(found: Services) -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+def init_db(found: Services, login: str) -> None:
+    """Create or upgrade the database schema (Alembic migrations) and deploy the bundled diagrams."""
     with failures():
-        upgrade(found.db_engine)
-    click.echo(f"database ready: {found.db_engine.url.render_as_string(hide_password=True)}")
+        before = upgrade(found.db_engine)
+        with found.unit_of_work() as session:
+            lines = deploy_bundled(session, found.workflow_engine, actor=login)
+    head = head_revision()
+    if before.current == head:
+        schema = f"schema at revision {head}, already current"
+    elif before.current is None:
+        schema = f"schema created at revision {head}"
+    else:
+        schema = f"schema upgraded from revision {before.current} to {head}"
+    click.echo(f"database ready: {display_url(found.db_engine.url)}")
+    click.echo(schema)
+    for line in lines:
+        click.echo(line)
 
 
 @click.command()
