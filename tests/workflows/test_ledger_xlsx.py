@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine import WorkflowEngine
 from workflows.errors import ValidationError
 from workflows.ledger import HEADER, KEY_HEADER, LedgerValidationError, export_ledger, import_ledger
+from workflows.ledger.layout import SHEET_HEADER
 from workflows.plans import round_problems
 
 from .plan_fixtures import ADMIN, SmallPlan, import_seed, plan_counts, small_plan
@@ -53,10 +54,10 @@ def test_export_has_title_header_frozen_panes_colours_dates_and_hidden_keys(
 
     assert sheet.title == plan.round.title[:31]
     assert sheet["A1"].value == plan.round.title
-    assert [c.value for c in sheet[2]] == HEADER + KEY_HEADER
+    assert [c.value for c in sheet[2]] == SHEET_HEADER + KEY_HEADER
     assert sheet.freeze_panes == "A3"
-    assert sheet.column_dimensions["D"].width >= 40 and sheet["D3"].alignment.wrap_text
-    assert all(sheet.column_dimensions[col].hidden for col in "MNOPQ")
+    assert sheet.column_dimensions["D"].width >= 32 and sheet["D3"].alignment.wrap_text
+    assert all(sheet.column_dimensions[col].hidden for col in "PQRST")
     first = [c.value for c in sheet[3]]
     assert first[:8] == ["1.1.1", "党的领导方面", "理论学习不够深入", "每两个月组织一次中心组集中学习",
                          "李书记", "综治科", "综治科", datetime(2026, 3, 31)]
@@ -64,7 +65,7 @@ def test_export_has_title_header_frozen_panes_colours_dates_and_hidden_keys(
     assert sheet["H5"].value == "长期坚持"
     assert sheet["G6"].value == "办公室、综治科"
     assert sheet["I3"].value == "待整改" and sheet["I3"].fill.fgColor.rgb == "00E7E6E6"  # grey
-    assert first[12:15] == [plan.round.id, plan.studying.id, plan.studying.measures[0].id]
+    assert first[15:18] == [plan.round.id, plan.studying.id, plan.studying.measures[0].id]
     assert book["_meta"].sheet_state == "hidden"
 
 
@@ -112,7 +113,7 @@ def test_an_edited_workbook_updates_the_plan_by_key(session: Session, wf_engine:
         sheet["E4"] = "leader2"
         sheet["G5"] = "办公室、综治科"
         sheet["H6"] = datetime(2026, 5, 31)
-        sheet.move_range("A3:Q3", rows=10)  # the order of rows does not matter: keys do
+        sheet.move_range("A3:T3", rows=10)  # the order of rows does not matter: keys do
 
     result = import_ledger(session, wf_engine, edited(exported(session, [plan.round]), edit), actor=ADMIN,
                            at=wf_engine.clock())
@@ -257,8 +258,8 @@ def test_keys_and_titles_that_disagree_are_errors(session: Session, wf_engine: W
 
     def spoil(sheet) -> None:  # type: ignore[no-untyped-def]
         sheet["C4"] = "另一个标题"
-        sheet["O5"] = 99999999
-        sheet["O6"] = "abc"
+        sheet["R5"] = 99999999
+        sheet["R6"] = "abc"
 
     with pytest.raises(LedgerValidationError) as caught:
         import_ledger(session, wf_engine, edited(exported(session, [plan.round]), spoil), actor=ADMIN,

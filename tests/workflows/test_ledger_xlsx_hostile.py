@@ -166,7 +166,7 @@ def test_merged_cells_read_as_their_top_left_value(session: Session, wf_engine: 
     assert load(session, wf_engine, edit(export(session, plan), merge)).changed_measures == 0
 
     def merge_keys(book: Workbook) -> None:
-        book.worksheets[0].merge_cells("O3:O4")
+        book.worksheets[0].merge_cells("R3:R4")
 
     errors = refused(session, wf_engine, edit(export(session, plan), merge_keys))
     assert errors == [f"第4行 measure_id: 措施 {plan.studying.measures[0].id} 出现了不止一次"]
@@ -175,12 +175,12 @@ def test_merged_cells_read_as_their_top_left_value(session: Session, wf_engine: 
 # -- import: wrong types, error values, unstorable and huge text ----------------------------------
 
 CELL_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
-    "flags": ({"Q3": 5, "Q4": datetime(2026, 1, 1), "Q5": True,
-               "Q6": '{"long_term": "yes", "lookback_months": 1e9, "publishable": null}', "Q7": "[[[" * 5000},
+    "flags": ({"T3": 5, "T4": datetime(2026, 1, 1), "T5": True,
+               "T6": '{"long_term": "yes", "lookback_months": 1e9, "publishable": null}', "T7": "[[[" * 5000},
               ["第3行 problem_flags: 应为 JSON 对象", "第4行 problem_flags: 无法读取", "第5行 problem_flags: 无法读取",
                "第6行 problem_flags: long_term 应为 true 或 false",
                "第6行 problem_flags: lookback_months 应为 1 到 36 的整数", "第7行 problem_flags: 无法读取"]),
-    "keys": ({"N3": datetime(2026, 1, 1), "N4": "9" * 5000, "N5": True, "N6": 1e300},
+    "keys": ({"Q3": datetime(2026, 1, 1), "Q4": "9" * 5000, "Q5": True, "Q6": 1e300},
              ["第3行 problem_id: 不是有效的编号 \"2026-01-01T00:00:00\"",
               f"第4行 problem_id: 不是有效的编号 \"{'9' * 40}\"", "第5行 problem_id: 不是有效的编号 \"True\"",
               "第6行 problem_id: 不是有效的编号 \"1e+300\""]),
@@ -189,7 +189,7 @@ CELL_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
                  "第4行 整改时限: 无法识别的日期 \"True\"", "第5行 整改时限: 无法识别的日期 \"12:00:00\"",
                  # H6 is formatted as a date, and no date is 1e300 days after 1900: openpyxl reads #VALUE!
                  "{sheet} H6（整改时限）: 是错误值 #VALUE!", "第7行 整改时限: 过长（最多 100 个字符）"]),
-    "error values": ({"C3": "#REF!", "H4": "#DIV/0!", "O5": "#N/A"},
+    "error values": ({"C3": "#REF!", "H4": "#DIV/0!", "R5": "#N/A"},
                      ["{sheet} C3（问题）: 是错误值 #REF!", "{sheet} H4（整改时限）: 是错误值 #DIV/0!"]),
 }
 

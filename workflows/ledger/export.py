@@ -1,43 +1,48 @@
-"""Writing the ledger workbook: one sheet per round and the hidden ``_meta`` sheet."""
+"""Writing the ledger workbook: one sheet per round and the hidden ``_meta`` sheet.
+
+A round's sheet: the title, the header (``SHEET_HEADER``: the twelve columns an import
+reads, then the output-only deadline history and reopening), one row per measure, and the
+hidden key columns (``KEY_HEADER``). How it looks is ``sheet_style``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..deadlines import CHINA
 from ..errors import ValidationError
-from ..models import InspectionRound, Person
+from ..models import InspectionRound, Measure, Person
 from ..models import ProblemStatus as S
 from .cells import REPLACEMENT, write_cell, xml_text
+from .history_text import deadline_history_text, reopen_text
 from .layout import (
     DATE_FORMAT,
-    HEADER,
     HEADER_ROW,
     KEY_HEADER,
     META_SHEET,
     PROBLEM_PHASES,
     ROUND_DATES,
     ROUND_FIELDS,
+    SHEET_HEADER,
     STATUS_FILL,
     TITLE_ROW,
-    WIDTHS,
 )
+from .sheet_style import fit_columns, set_up_pages, style_header, style_plain, style_row, style_title
 from .view import LedgerRow, ledger_rows
 
 _JSON_CHUNK = 30000  # a cell holds at most 32,767 characters
-_THIN = Side(style="thin", color="BFBFBF")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_COLUMN = {name: col for col, name in enumerate(SHEET_HEADER, start=1)}
 
 
 def sheet_title(title: str, used: set[str]) -> str:
@@ -87,7 +92,7 @@ def export_ledger(
     for round_ in rounds:
         sheet = workbook.create_sheet(sheet_title(round_.title, used))
         rows = ledger_rows(session, round_)
-        _write_sheet(sheet, round_, rows, ambiguous, progress)
+        write_round_sheet(sheet, round_, rows, ambiguous, progress)
         written += len(rows)
         text = json.dumps(round_meta(round_), ensure_ascii=False)
         meta_rows.append([sheet.title, round_.id,
@@ -97,6 +102,7 @@ def export_ledger(
     for r, row in enumerate([["sheet", "round_id", "round (JSON)"], *meta_rows], start=1):
         for col, value in enumerate(row, start=1):
             write_cell(meta, r, col, value)
+    style_plain(meta)
     meta.sheet_state = "hidden"
     workbook.active = 0
     workbook.save(path_or_stream)  # type: ignore[arg-type]
@@ -109,55 +115,55 @@ def _ambiguous_names(session: Session) -> set[str]:
     return set(session.scalars(query))
 
 
-def _write_sheet(
-    sheet: Worksheet, round_: InspectionRound, rows: list[LedgerRow], ambiguous: set[str],
-    progress: Callable[[int], None] | None,
+def write_round_sheet(
+    sheet: Worksheet, round_: InspectionRound, rows: list[LedgerRow], ambiguous: Collection[str] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> None:
+    """Write ``round_``'s ledger ``rows`` to ``sheet``: title, header, one row per measure, then style it.
+
+    Leaders whose name is in ``ambiguous`` are written as their login. ``progress`` is called
+    with 1 after each row.
+    """
     measures = {m.id: m for part in round_.parts for p in part.problems for m in p.measures}
-    width = len(HEADER)
-    write_cell(sheet, TITLE_ROW, 1, round_.title).font = Font(bold=True, size=14)
-    sheet.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
-    sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=width)
-    sheet.row_dimensions[TITLE_ROW].height = 28
-    for col, name in enumerate(HEADER + KEY_HEADER, start=1):
-        cell = write_cell(sheet, HEADER_ROW, col, name)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+    visible, total = len(SHEET_HEADER), len(SHEET_HEADER) + len(KEY_HEADER)
+    write_cell(sheet, TITLE_ROW, 1, round_.title)
+    style_title(sheet, visible)
+    for col, name in enumerate(SHEET_HEADER + KEY_HEADER, start=1):
+        write_cell(sheet, HEADER_ROW, col, name)
+    style_header(sheet, visible, total)
     for r, row in enumerate(rows, start=HEADER_ROW + 1):
         measure = measures[row.measure_id]
-        problem = measure.problem
-        leader = measure.responsible_leader or problem.responsible_leader
         status = shown_status(row)
-        flags = {"long_term": problem.long_term, "publishable": problem.publishable,
-                 "lookback_months": problem.lookback_months,
-                 "report_interval_months": problem.report_interval_months}
-        values: list[Any] = [
-            row.number, row.part, row.problem, row.measure,
-            (leader.login if leader.name in ambiguous else leader.name) if leader else None,
-            row.lead_unit or None, row.responsible_units or None, row.deadline or measure.deadline_text,
-            status.value, row.progress or None, row.evidence_count,
-            row.updated_at.astimezone(CHINA).replace(tzinfo=None) if row.updated_at else None,
-            round_.id, row.problem_id, row.measure_id, measure.deadline_text,
-            json.dumps(flags, separators=(",", ":")),
-        ]
-        for col, value in enumerate(values, start=1):
-            cell = write_cell(sheet, r, col, value)
-            cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 3, 4, 7, 10))
-            if col <= width:
-                cell.border = _BORDER
-        if row.deadline:
-            sheet.cell(r, 8).number_format = DATE_FORMAT
-        sheet.cell(r, 12).number_format = "yyyy-mm-dd hh:mm"
-        sheet.cell(r, 9).fill = PatternFill("solid", fgColor=STATUS_FILL.get(status, "FFFFFF"))
+        for col, value in enumerate(_row_values(round_, row, measure, ambiguous), start=1):
+            write_cell(sheet, r, col, value)
+        style_row(sheet, r, SHEET_HEADER, total)
+        for col in (_COLUMN["整改时限"], _COLUMN["原定时限"]):
+            if isinstance(sheet.cell(r, col).value, date):
+                sheet.cell(r, col).number_format = DATE_FORMAT
+        sheet.cell(r, _COLUMN["最近更新"]).number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(r, _COLUMN["整改状态"]).fill = PatternFill("solid", fgColor=STATUS_FILL.get(status, "FFFFFF"))
         if progress is not None:
             progress(1)
-    for col, w in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = w
-    for col in range(width + 1, width + len(KEY_HEADER) + 1):
-        sheet.column_dimensions[get_column_letter(col)].hidden = True
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{HEADER_ROW + max(len(rows), 1)}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    last_row = HEADER_ROW + len(rows)
+    fit_columns(sheet, SHEET_HEADER, HEADER_ROW + 1, last_row, len(KEY_HEADER))
+    set_up_pages(sheet, visible, last_row)
+
+
+def _row_values(round_: InspectionRound, row: LedgerRow, measure: Measure, ambiguous: Collection[str]) -> list[Any]:
+    """The cells of one ledger row: the visible columns (``SHEET_HEADER``), then the keys (``KEY_HEADER``)."""
+    problem = measure.problem
+    leader = measure.responsible_leader or problem.responsible_leader
+    flags = {"long_term": problem.long_term, "publishable": problem.publishable,
+             "lookback_months": problem.lookback_months,
+             "report_interval_months": problem.report_interval_months}
+    moved = row.original_deadline if row.original_deadline != row.deadline else None
+    return [
+        row.number, row.part, row.problem, row.measure,
+        (leader.login if leader.name in ambiguous else leader.name) if leader else None,
+        row.lead_unit or None, row.responsible_units or None, row.deadline or measure.deadline_text,
+        shown_status(row).value, row.progress or None, row.evidence_count,
+        row.updated_at.astimezone(CHINA).replace(tzinfo=None) if row.updated_at else None,
+        moved, deadline_history_text(row) or None, reopen_text(row.reopen) or None,
+        round_.id, row.problem_id, row.measure_id, measure.deadline_text,
+        json.dumps(flags, separators=(",", ":")),
+    ]

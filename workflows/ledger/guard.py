@@ -46,7 +46,7 @@ class WorkbookLimits:
     max_spans: int = 2_000  # merged ranges and hyperlinks
     max_spanned_cells: int = 100_000  # cells they cover
     max_rows: int = 20_000  # rows read over all ledger sheets
-    max_columns: int = 24  # columns read per sheet: the ledger has 17
+    max_columns: int = 24  # columns read per sheet: the ledger has 20 (15 visible, 5 hidden keys)
 
 
 def open_workbook(path_or_stream: str | Path | IO[bytes], limits: WorkbookLimits) -> Workbook:

@@ -2,6 +2,11 @@
 
 The visible columns and their widths, the hidden key columns after them, the title and
 header rows, the hidden ``_meta`` sheet, the round fields it carries and the status colours.
+
+``HEADER`` is what an import recognises a ledger sheet by (its first cells, in this order)
+and reads by position; ``HISTORY_HEADER`` are output-only columns an export appends after
+it (the deadline history and reopening). They are kept apart so that a workbook exported
+before they existed, or a sheet typed by hand with the twelve columns, still imports.
 """
 
 from __future__ import annotations
@@ -10,8 +15,18 @@ from ..models import ProblemStatus as S
 
 HEADER = ["序号", "方面", "问题", "整改措施", "责任领导", "牵头单位", "责任单位", "整改时限",
           "整改状态", "完成情况", "佐证材料", "最近更新"]
+HISTORY_HEADER = ["原定时限", "时限调整记录", "反弹重启情况"]
+SHEET_HEADER = HEADER + HISTORY_HEADER  # the visible header row of an exported sheet
 KEY_HEADER = ["round_id", "problem_id", "measure_id", "deadline_text", "problem_flags"]
-WIDTHS = [8, 20, 28, 60, 10, 14, 18, 13, 10, 36, 9, 17]
+# (narrowest, widest) of each visible column in Excel's character units, where a Chinese
+# character counts 2: a column fits its longest line within these, and wraps beyond.
+COLUMN_WIDTHS: dict[str, tuple[int, int]] = {
+    "序号": (6, 9), "方面": (10, 16), "问题": (14, 26), "整改措施": (24, 44), "责任领导": (10, 12),
+    "牵头单位": (10, 16), "责任单位": (10, 18), "整改时限": (12, 16), "整改状态": (10, 10),
+    "完成情况": (14, 36), "佐证材料": (10, 10), "最近更新": (18, 18),
+    "原定时限": (10, 12), "时限调整记录": (14, 40), "反弹重启情况": (14, 30),
+}
+WIDTHS = [COLUMN_WIDTHS[name][1] for name in SHEET_HEADER]  # the widest each visible column grows
 TITLE_ROW, HEADER_ROW = 1, 2
 META_SHEET = "_meta"
 DATE_FORMAT = "yyyy-mm-dd"
