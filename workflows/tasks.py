@@ -1,6 +1,6 @@
 """Human tasks of the rectification lifecycle: inbox, claim, complete with validated forms.
 
-``complete`` is the command line's door (data with evidence ids or names); ``submit`` is the
+``complete`` is the command line's door (data with evidence ids; files through ``submit``); ``submit`` is the
 browser's: the typed fields, the uploaded evidence files and a submission token, completed in
 one unit of work, so a refused form or file changes nothing and a repeated post of the same
 form is recognised (``is_same_submission``) instead of failing.
@@ -20,6 +20,7 @@ from engine import Actor, HumanTask, TaskStatus, WorkflowEngine
 from engine.inbox import tasks_for
 
 from . import forms
+from .deadline_changes import follow_lifecycle, last_task_id
 from .errors import Message, ValidationError
 from .evidence import EvidenceStore, Upload, store_uploads
 from .item_keys import measure_id
@@ -60,7 +61,7 @@ def unclaim(session: Session, engine: WorkflowEngine, task_id: int, actor: Actor
 def complete(
     session: Session, engine: WorkflowEngine, task_id: int, actor: Actor, data: Mapping[str, Any]
 ) -> HumanTask:
-    """Validate the task's form, complete it, and record measure progress on the ledger."""
+    """Validate the task's form, complete it, and record measure progress and moved deadlines on the ledger."""
     task = engine.completable_task(session, task_id, actor)
     cleaned = forms.validate(task.form_key, data)
     return _complete(session, engine, task, actor, cleaned)
@@ -125,6 +126,7 @@ def _complete(
     cleaned: dict[str, Any],
     token: str | None = None,
 ) -> HumanTask:
+    opened_after = last_task_id(session, task.instance_id)
     task = engine.complete(session, task.id, actor, cleaned)
     if _valid_token(token):
         # On the task's row only: the token identifies the form, it is no business of the process.
@@ -135,6 +137,9 @@ def _complete(
         if measure is not None:
             measure.progress = cleaned["progress"]
             measure.updated_at = task.completed_at
+    # The step may have moved deadlines (a failed verification or a rebound with a new deadline):
+    # the ledger follows what the engine now holds.
+    follow_lifecycle(session, task, opened_after=opened_after)
     session.flush()
     return task
 

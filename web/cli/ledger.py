@@ -8,7 +8,15 @@ import click
 from sqlalchemy import select
 
 from web.services import Services
-from workflows.ledger import LedgerValidationError, export_ledger, import_ledger, ledger_rows
+from workflows.ledger import (
+    LedgerRow,
+    LedgerValidationError,
+    deadline_history_text,
+    export_ledger,
+    import_ledger,
+    ledger_rows,
+    reopen_text,
+)
 from workflows.models import InspectionRound
 from workflows.people import actor_by_login
 from workflows.plans import get_round
@@ -23,19 +31,41 @@ PROGRESS_ROWS = 200
 
 @click.command()
 @click.option("--round", "round_id", type=int, help="round id (default: the newest)")
+@click.option("--history", is_flag=True, help="also print every deadline change under the table")
 @pass_services
-def ledger(found: Services, round_id: int | None) -> None:
-    """Print the ledger (台账): problems and measures with status."""
+def ledger(found: Services, round_id: int | None, history: bool) -> None:
+    """Print the ledger (台账): problems and measures with status.
+
+    整改时限 is the current deadline; 原定时限 the plan's first one where it moved. Reopened problems
+    (反弹重启, 核实未通过) are listed under the table with who decided and why.
+    """
     with failures(), found.unit_of_work() as session:
         round_ = chosen_round(session, round_id)
         rows = ledger_rows(session, round_)
         title = round_.title
     click.echo(title)
     table(
-        ["序号", "问题", "问题状态", "整改措施", "整改时限", "措施状态"],
+        ["序号", "问题", "问题状态", "整改措施", "整改时限", "原定时限", "措施状态"],
         [[r.number, cut(r.problem, 14), r.problem_status.value, cut(r.measure, 22),
-          r.deadline.isoformat() if r.deadline else r.deadline_text, r.status.value] for r in rows],
+          r.deadline.isoformat() if r.deadline else r.deadline_text, _original(r), r.status.value] for r in rows],
     )
+    reopened = {f"{r.part_ordinal}.{r.problem_ordinal}": reopen_text(r.reopen) for r in rows if r.reopen}
+    if reopened:
+        click.echo("\n重启整改：")
+        for number, text in reopened.items():
+            click.echo(f"  {number}  {text}")
+    changed = [(r.number, deadline_history_text(r)) for r in rows if r.deadline_history] if history else []
+    if changed:
+        click.echo("\n时限调整：")
+        for number, text in changed:
+            click.echo(f"  {number}  {text}")
+
+
+def _original(row: LedgerRow) -> str:
+    """The plan's first deadline where it moved, else nothing."""
+    if not row.deadline_note:
+        return ""
+    return row.original_deadline.isoformat() if row.original_deadline else "未定"
 
 
 @click.command("export-ledger")

@@ -91,16 +91,21 @@ def import_plan_command(found: Services, file: Path, dry_run: bool, as_json: boo
 @click.option("--leader", "leader_login", help="login of the responsible leader")
 @click.option("--lead-unit", help="name of the lead unit")
 @click.option("--units", help='names of the responsible units, e.g. "办公室、综治科"')
+@click.option("--reason", help="why the deadline is entered or changed (kept in its history)")
 @click.option("--round", "round_id", type=int, help="round id (default: the newest)")
 @click.option("--user", "login", default="admin", show_default=True, help="who changes the plan (for the audit log)")
 @pass_services
 def fill_in_command(found: Services, number: str, deadline: str | None, leader_login: str | None,
-                    lead_unit: str | None, units: str | None, round_id: int | None, login: str) -> None:
-    """Fill in the deadline, leader or units of measure NUMBER (part.problem.measure, e.g. 3.2.1)."""
+                    lead_unit: str | None, units: str | None, reason: str | None, round_id: int | None,
+                    login: str) -> None:
+    """Fill in the deadline, leader or units of measure NUMBER (part.problem.measure, e.g. 3.2.1).
+
+    A changed deadline is kept in the measure's history (补录), shown by ``ledger --history``.
+    """
     with failures(), found.unit_of_work() as session:
         due = parse_date(deadline) if deadline else None
         result = fill_in(session, chosen_round(session, round_id), number, deadline=due,
-                         leader_login=leader_login, lead_unit=lead_unit, units=units,
+                         leader_login=leader_login, lead_unit=lead_unit, units=units, reason=reason,
                          engine=found.workflow_engine, actor=actor_by_login(session, login))
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -4,7 +4,8 @@ One sheet per round: a title row, the header, one row per measure. Hidden column
 the visible ones carry the stable keys (round, problem and measure ids), the deadline
 as written in the plan and the problem's flags, and a hidden ``_meta`` sheet carries
 each round's metadata, so that a workbook can update the plan it came from or create
-an identical plan elsewhere. Status, 完成情况, 佐证材料 and 最近更新 are output only.
+an identical plan elsewhere. Status, 完成情况, 佐证材料 and 最近更新 are output only, and so are the history columns
+after them (``HISTORY_HEADER``: 原定时限, 时限调整记录, 反弹重启情况), which the importer ignores.
 
 Reading validates every row and cell first and raises one ``LedgerValidationError``
 listing all problems; nothing is written unless the whole workbook is valid.
@@ -19,17 +20,20 @@ Public surface: ``ledger_rows`` and ``LedgerRow`` (the ledger as rows), ``export
 ``WorkbookLimits``; the layout constants tests and renderers share. Everything else is private.
 """
 
-from .export import export_ledger, round_meta, sheet_title, shown_status
+from .export import export_ledger, round_meta, sheet_title, shown_status, write_round_sheet
 from .guard import WorkbookLimits
-from .history_text import deadline_history_text, reopen_text, step_text
+from .history_text import deadline_history_text, deadline_note, reopen_text, step_text
 from .importer import LedgerImportResult, LedgerValidationError, import_ledger
 from .layout import (
+    COLUMN_WIDTHS,
     DATE_FORMAT,
     HEADER,
     HEADER_ROW,
+    HISTORY_HEADER,
     KEY_HEADER,
     META_SHEET,
     PROBLEM_PHASES,
+    SHEET_HEADER,
     STATUS_COLOURS,
     STATUS_FILL,
     TITLE_ROW,
@@ -42,15 +46,19 @@ __all__ = [
     "LedgerRow",
     "Reopening",
     "deadline_history_text",
+    "deadline_note",
     "ledger_rows",
     "reopen_text",
     "step_text",
+    "COLUMN_WIDTHS",
     "DATE_FORMAT",
     "HEADER",
     "HEADER_ROW",
+    "HISTORY_HEADER",
     "KEY_HEADER",
     "META_SHEET",
     "PROBLEM_PHASES",
+    "SHEET_HEADER",
     "STATUS_COLOURS",
     "STATUS_FILL",
     "TITLE_ROW",
@@ -63,4 +71,5 @@ __all__ = [
     "round_meta",
     "sheet_title",
     "shown_status",
+    "write_round_sheet",
 ]

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session, contains_eager
 
 from engine import Actor, NotFound, WorkflowEngine
 
+from ..deadline_changes import record_change
 from ..errors import ValidationError
-from ..models import InspectionRound, Measure, Part, Person, Problem, Unit
+from ..models import DeadlineSource, InspectionRound, Measure, Part, Person, Problem, Unit
 from ..people import unit_by_name
 from ..plan_import import find_or_create_unit, find_person, split_units
 from ..plans import (
@@ -289,7 +290,7 @@ def import_ledger(
             if sheet.round_id is None:
                 _create(session, engine, sheet, result, actor=actor, at=at)
             else:
-                _update(session, sheet, result)
+                _update(session, sheet, result, actor=actor, at=at)
     return result
 
 
@@ -355,7 +356,7 @@ def _shared(values: list[Any]) -> Any:
     return values[0] if values and all(v is values[0] for v in values) else None
 
 
-def _update(session: Session, sheet: _Sheet, result: LedgerImportResult) -> None:
+def _update(session: Session, sheet: _Sheet, result: LedgerImportResult, *, actor: Actor, at: datetime) -> None:
     round_ = session.get(InspectionRound, sheet.round_id)
     assert round_ is not None  # checked while reading
     running: set[str] = set()
@@ -363,11 +364,12 @@ def _update(session: Session, sheet: _Sheet, result: LedgerImportResult) -> None
         measure = session.get(Measure, row.keys["measure_id"])
         assert measure is not None
         problem = measure.problem
-        changed = False
+        # a new deadline is a change with its history (台账导入), by the importing actor
+        changed = record_change(session, measure, row.deadline, source=DeadlineSource.LEDGER_IMPORT,
+                                actor=actor.key, at=at) is not None
         for obj, attr, value in (
             (problem.part, "title", row.part), (problem, "title", row.problem),
-            (measure, "text", row.measure), (measure, "deadline", row.deadline),
-            (measure, "deadline_text", row.deadline_text),
+            (measure, "text", row.measure), (measure, "deadline_text", row.deadline_text),
         ):
             if getattr(obj, attr) != value:
                 setattr(obj, attr, value)

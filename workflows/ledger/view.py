@@ -8,10 +8,20 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import DeadlineSource, Evidence, InspectionRound, Measure, Problem
+from engine import HumanTask, ProcessEvent, TaskStatus
+
+from ..history import people_names
+from ..models import DeadlineChange, DeadlineSource, Evidence, InspectionRound, Measure, Problem
 from ..models import ProblemStatus as S
 from ..plans import round_problems
-from ..status import ProblemState, derive
+from ..stages import Stage
+from ..status import REOPEN_EVENTS, REOPENING_STAGES, ProblemState, derive
+from . import history_text
+
+REBOUND_EVENT = "problem_rebound"
+# The stage whose completed task threw each reopen event (its reason and who decided).
+_REOPEN_STAGE = {REBOUND_EVENT: Stage.LOOKBACK, "verification_failed": Stage.VERIFY}
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -68,21 +78,36 @@ class LedgerRow:
     # The problem's last reopening (反弹重启 after a look-back, or a failed verification), if any.
     reopen: Reopening | None = None
 
+    @property
+    def deadline_note(self) -> str:
+        """``整改时限：2027-05-31；原定2027-03-31，因核实未通过调整``, or empty when the deadline is the
+        plan's first (``history_text.deadline_note``, for readers outside the package)."""
+        return history_text.deadline_note(self)
+
 
 def ledger_rows(session: Session, round_: InspectionRound) -> list[LedgerRow]:
-    """The round's ledger in document order."""
+    """The round's ledger in document order, with each measure's deadline history and each
+    problem's last reopening; a constant number of queries whatever the round's size."""
     problems = round_problems(round_)
     states = derive(session, problems)
-    evidence = _evidence_counts(session, [m.id for p in problems for m in p.measures])
+    measure_ids = [m.id for p in problems for m in p.measures]
+    evidence = _evidence_counts(session, measure_ids)
+    changes = _deadline_changes(session, measure_ids)
+    reopens = _reopen_facts(session, [p.instance_id for p in problems if p.instance_id is not None])
+    names = people_names(session, {c.changed_by for cs in changes.values() for c in cs}
+                         | {login for fact in reopens.values() if (login := fact[1]) is not None})
     rows = []
     for problem in problems:
         state: ProblemState = states[problem.id]
+        reopen = _reopening(reopens.get(problem.instance_id), names) if problem.instance_id is not None else None
         for measure in problem.measures:
-            rows.append(_row(problem, measure, state, evidence.get(measure.id, 0)))
+            history = tuple(_step(change, names) for change in changes.get(measure.id, []))
+            rows.append(_row(problem, measure, state, evidence.get(measure.id, 0), history, reopen))
     return rows
 
 
-def _row(problem: Problem, measure: Measure, state: ProblemState, evidence: int) -> LedgerRow:
+def _row(problem: Problem, measure: Measure, state: ProblemState, evidence: int,
+         history: tuple[DeadlineStep, ...], reopen: Reopening | None) -> LedgerRow:
     leader = measure.responsible_leader or problem.responsible_leader
     lead_unit = measure.lead_unit or problem.lead_unit
     return LedgerRow(
@@ -107,16 +132,82 @@ def _row(problem: Problem, measure: Measure, state: ProblemState, evidence: int)
         updated_at=measure.updated_at,
         long_term=problem.long_term,
         publishable=problem.publishable,
+        original_deadline=_original(history, measure.deadline),
+        deadline_history=history,
+        reopen=reopen,
     )
+
+
+def _original(history: tuple[DeadlineStep, ...], current: date | None) -> date | None:
+    """The first deadline the measure was given: a deadline filled in where the plan had none is the
+    original one (原定时限), not an adjustment of it; the history still shows it was filled in."""
+    return next((day for step in history for day in (step.old, step.new) if day is not None), current)
 
 
 def _evidence_counts(session: Session, measure_ids: list[int]) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for start in range(0, len(measure_ids), 500):
-        chunk = measure_ids[start:start + 500]
+    for chunk in _chunks(measure_ids):
         rows = session.execute(
             select(Evidence.measure_id, func.count()).where(Evidence.measure_id.in_(chunk))
             .group_by(Evidence.measure_id)
         ).tuples().all()
         counts.update((measure_id, count) for measure_id, count in rows if measure_id is not None)
     return counts
+
+
+def _deadline_changes(session: Session, measure_ids: list[int]) -> dict[int, list[DeadlineChange]]:
+    """Each measure's deadline changes, oldest first."""
+    found: dict[int, list[DeadlineChange]] = {}
+    for chunk in _chunks(measure_ids):
+        query = (select(DeadlineChange).where(DeadlineChange.measure_id.in_(chunk))
+                 .order_by(DeadlineChange.changed_at, DeadlineChange.id))
+        for change in session.scalars(query):
+            found.setdefault(change.measure_id, []).append(change)
+    return found
+
+
+# (last reopen event, login of who decided it, their reason, how many reopenings in all)
+_ReopenFact = tuple[ProcessEvent, str | None, str, int]
+
+
+def _reopen_facts(session: Session, instance_ids: list[int]) -> dict[int, _ReopenFact]:
+    """Per instance with a reopening: its last reopen event and the completed task that threw it."""
+    events: dict[int, list[ProcessEvent]] = {}
+    decided: dict[int, list[HumanTask]] = {}
+    for chunk in _chunks(instance_ids):
+        for event in session.scalars(select(ProcessEvent).where(
+                ProcessEvent.instance_id.in_(chunk), ProcessEvent.name.in_(REOPEN_EVENTS)).order_by(ProcessEvent.id)):
+            events.setdefault(event.instance_id, []).append(event)
+        for done in session.scalars(select(HumanTask).where(
+                HumanTask.instance_id.in_(chunk), HumanTask.stage.in_(REOPENING_STAGES),
+                HumanTask.status == TaskStatus.COMPLETED).order_by(HumanTask.id)):
+            decided.setdefault(done.instance_id, []).append(done)
+    facts: dict[int, _ReopenFact] = {}
+    for instance_id, thrown in events.items():
+        last = thrown[-1]
+        # the event is thrown in the step that completed the task: no later than the event
+        task = next((t for t in reversed(decided.get(instance_id, []))
+                     if t.stage == _REOPEN_STAGE.get(last.name) and t.completed_at is not None
+                     and t.completed_at <= last.at), None)
+        reason = (task.data or {}).get("reason") if task is not None else None
+        facts[instance_id] = (last, task.completed_by if task is not None else None,
+                              reason.strip() if isinstance(reason, str) else "", len(thrown))
+    return facts
+
+
+def _reopening(fact: _ReopenFact | None, names: dict[str, str]) -> Reopening | None:
+    if fact is None:
+        return None
+    event, login, reason, times = fact
+    return Reopening(rebound=event.name == REBOUND_EVENT, reason=reason,
+                     by=names.get(login, login) if login else "", at=event.at, times=times)
+
+
+def _step(change: DeadlineChange, names: dict[str, str]) -> DeadlineStep:
+    return DeadlineStep(old=change.old_deadline, new=change.new_deadline, source=change.source,
+                        reason=change.reason or "", by=names.get(change.changed_by, change.changed_by),
+                        at=change.changed_at)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + _CHUNK] for start in range(0, len(ids), _CHUNK)]

@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, NotFound, WorkflowEngine
+from engine import Actor, NotFound, WorkflowEngine, system_clock
+from engine.actor import SYSTEM
 
+from ..deadline_changes import record_change
 from ..errors import NotFoundError, ValidationError
-from ..models import InspectionRound, Measure, Person, Problem, Unit
+from ..models import DeadlineSource, InspectionRound, Measure, Person, Problem, Unit
 from ..people import create_unit, person_by_login, unit_by_code, unit_by_name
 from ..plans import (
     LIFECYCLE_PROCESS,
@@ -309,17 +311,20 @@ def fill_in(
     units: str | Sequence[str] | None = None,
     engine: WorkflowEngine | None = None,
     actor: Actor | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
 ) -> FillInResult:
     """Set the deadline, leader, lead unit or responsible units of the measure ``number``.
 
     Unknown logins and unit names are errors (nothing is changed). The problem takes the
-    leader and lead unit too when it has none. Given the engine and the actor, a running
-    lifecycle takes the new values too (its timer and open tasks move); without them it
-    keeps its start data and the result's warnings say so. Only flushes.
+    leader and lead unit too when it has none. A deadline that differs from the measure's is
+    recorded as a change (补录, with the optional ``reason``, by the actor, ``at`` or now). Given
+    the engine and the actor, a running lifecycle takes the new values too (its timer and open
+    tasks move); without them it keeps its start data and the result's warnings say so. Only flushes.
     """
     if deadline is None and not leader_login and not lead_unit and not units:
         raise ValidationError("nothing to fill in: give a deadline, a leader, a lead unit or units")
-    for name in (leader_login, lead_unit, *([units] if isinstance(units, str) else units or ())):
+    for name in (leader_login, lead_unit, reason, *([units] if isinstance(units, str) else units or ())):
         check_text(name, "a name to fill in")  # before the lookups: PostgreSQL refuses NUL in a query
     measure = measure_by_number(round_, number)
     problem = measure.problem
@@ -342,7 +347,10 @@ def fill_in(
 
     result = FillInResult(measure)
     if deadline is not None:
-        measure.deadline, measure.deadline_text = deadline, None
+        when = at or (engine.clock() if engine is not None else system_clock())
+        record_change(session, measure, deadline, source=DeadlineSource.FILL_IN,
+                      actor=actor.key if actor is not None else SYSTEM, at=when, reason=reason)
+        measure.deadline_text = None  # the plan's wording gives way to the date, even when it is the same date
         result.changed.append(f"deadline {deadline.isoformat()}")
     if leader is not None:
         measure.responsible_leader = leader

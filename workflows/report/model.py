@@ -3,10 +3,14 @@
 The skeleton follows the reports units publish (the seed is one): an opening paragraph,
 一、the organisational work, 二、the problem list (第X部分 → N.针对…问题。 → 一是…二是…)
 with a statistics sentence, 三、the long-term mechanisms, the invitation to send opinions
-with the contact channels, the signatory and the date. The plain-text rendering keeps the
-seed's line format, so ``plan_import.parse_text`` reads a generated report back into the
-same tree. ``Report.blocks`` is the reading order every renderer follows (``text``,
-``markdown``, ``html``, ``docx``); nothing here knows how a block looks.
+with the contact channels, the signatory and the date. A measure whose deadline moved carries
+the ledger's note in its parentheses (``（整改时限：2027-05-31；原定2027-03-31，因核实未通过调整）``) and a
+reopened problem a line of its own (``整改情况：反弹重启（…）。原因：…``), in the ledger's words
+(``ledger.history_text``). The plain-text rendering keeps the seed's line format, so
+``plan_import.parse_text`` reads a generated report back into the same tree (the reopening line
+is a labelled field the parser keeps apart from the measures). ``Report.blocks`` is the reading
+order every renderer follows (``text``, ``markdown``, ``html``, ``docx``); nothing here knows how
+a block looks.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine import system_clock
 
 from ..deadlines import china_date
-from ..ledger import LedgerRow, ledger_rows
+from ..ledger import LedgerRow, ledger_rows, reopen_text
 from ..models import InspectionRound
 from ..models import ProblemStatus as S
 
@@ -46,6 +50,8 @@ INVITATION = "欢迎广大干部群众对巡察整改落实情况进行监督。
 _SECTION_HEADING_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.．]")
 _DEPLOYER_RE = re.compile(r"根据(.{1,30}?)(?:统一)?部署")
 _TERMINAL = "。！？!?；;"
+# The label of a reopened problem's line: a field the plan importer reads apart from the measures.
+REOPEN_LABEL = "整改情况："
 _CN_DIGITS = "零一二三四五六七八九"
 
 
@@ -73,21 +79,25 @@ def chinese_date(day: date) -> str:
 
 @dataclass
 class ReportMeasure:
-    """A measure as published: its text and the progress reported on it."""
+    """A measure as published: its text, the progress reported on it and, when its deadline
+    moved, the note saying so (``整改时限：…；原定…，因…调整``)."""
 
     text: str
     progress: str = ""
+    deadline_note: str = ""
 
 
 @dataclass
 class ReportProblem:
-    """A published problem with its measures and how far it has come."""
+    """A published problem with its measures and how far it has come; ``reopened`` tells its last
+    reopening (``反弹重启（…）。原因：…``), empty if it never went back to rectification."""
 
     title: str
     status: S
     long_term: bool
     completed: bool
     measures: list[ReportMeasure] = field(default_factory=list)
+    reopened: str = ""
 
 
 @dataclass
@@ -119,7 +129,7 @@ class ReportStats:
 @dataclass
 class Block:
     """One line of the report: ``title``, ``h1`` (一、), ``h2`` (第X部分), ``h3`` (problem), ``p``,
-    ``sign`` or ``date``."""
+    ``note`` (a paragraph about a problem's reopening), ``sign`` or ``date``."""
 
     kind: str
     text: str
@@ -172,6 +182,8 @@ class Report:
             for j, problem in enumerate(part.problems, start=1):
                 out.append(Block("h3", f"{j}.针对{problem.title}问题。"))
                 out.append(Block("p", measures_paragraph(problem.measures, measure_separator)))
+                if problem.reopened:
+                    out.append(Block("note", REOPEN_LABEL + problem.reopened))
         out.append(Block("h1", self.mechanism_heading))
         out += [Block("p", text) for text in self.mechanism]
         long_term = self.long_term_problems
@@ -187,11 +199,14 @@ class Report:
 
 
 def measures_paragraph(measures: Iterable[ReportMeasure], separator: str = "；") -> str:
-    """``一是….二是….`` for several measures, the bare text for one, each with its progress."""
+    """``一是….二是….`` for several measures, the bare text for one, each with its deadline note
+    (when the deadline moved) and its progress in parentheses."""
     items = list(measures)
     pieces = []
     for i, measure in enumerate(items, start=1):
         text = measure.text.strip()
+        if measure.deadline_note:
+            text = f"{text.rstrip('。')}（{measure.deadline_note}）"
         if measure.progress.strip():
             text = f"{text.rstrip('。')}（整改进展：{measure.progress.strip().rstrip('。')}）"
         if len(items) > 1:
@@ -243,10 +258,11 @@ def _parts_and_stats(rows: list[LedgerRow]) -> tuple[list[ReportPart], ReportSta
         part = parts.setdefault(row.part_ordinal, ReportPart(row.part))
         problem = problems.get(row.problem_id)
         if problem is None:
-            problem = ReportProblem(row.problem, row.problem_status, row.long_term, False)
+            problem = ReportProblem(row.problem, row.problem_status, row.long_term, False,
+                                    reopened=reopen_text(row.reopen))
             problems[row.problem_id] = problem
             part.problems.append(problem)
-        problem.measures.append(ReportMeasure(row.measure, row.progress))
+        problem.measures.append(ReportMeasure(row.measure, row.progress, row.deadline_note))
         measure_done.setdefault(row.problem_id, []).append(row.status == S.DONE)
     stats = ReportStats(parts=len(parts), problems=len(problems), withheld=len(withheld))
     for problem_id, problem in problems.items():
