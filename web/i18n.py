@@ -127,8 +127,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "form.not_bool": ("{label}只能为“是”或“否”（{name}）。", "{label} must be true or false ({name})"),
     "form.evidence_list": (
-        "佐证材料必须是佐证材料编号或文件名的列表（{name}）。",
-        "evidence must be a list of evidence ids or file names ({name})",
+        "佐证材料必须是已保存文件编号的列表（{name}）。",
+        "evidence must be a list of ids of stored files ({name})",
     ),
     "form.evidence_count": (
         "每次最多提交 {max} 项佐证材料，本次为 {count} 项（{name}）。",
@@ -136,8 +136,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "form.evidence_id": ("佐证材料编号超出范围（{name}）。", "evidence id out of range ({name})"),
     "form.evidence_name": (
-        "佐证材料名称须为 1 至 {max} 个字符（{name}）。",
-        "an evidence name must have 1 to {max} characters ({name})",
+        "请用 --file 附上文件；--data 中的佐证材料只能是已保存文件的编号（{name}）。",
+        "attach files with --file; evidence in --data must be ids of stored files ({name})",
     ),
     # Task forms: titles, fields, choices and hints (workflows.forms.LABELS).
     "label.measure_progress": ("报送整改进展", "submit progress"),
@@ -164,7 +164,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "label.lookback.reason": ("反弹情况", "reason"),
     "label.new_deadline": ("新的整改时限", "new deadline"),
     "label.evidence": ("佐证材料", "evidence"),
-    "label.evidence_name": ("佐证材料名称", "evidence name"),
     "help.measure_progress.measure_done": (
         "各项整改内容均已落实时勾选",
         "tick when every part of the measure has been carried out",

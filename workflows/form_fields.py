@@ -20,11 +20,8 @@ from .errors import Message, ValidationError
 
 MAX_TEXT = 5000
 MAX_EVIDENCE = 50  # evidence items on one progress report
-MAX_EVIDENCE_NAME = 300  # characters, as the evidence file name column holds
 MAX_EVIDENCE_ID = 2**31 - 1  # an evidence id is an integer column
 MAX_DATE_TEXT = 40
-# The label of one evidence item in messages about it (``workflows.forms.LABELS`` lists it too).
-EVIDENCE_NAME_LABEL = Message("label.evidence_name", "evidence name")
 
 
 class Kind(enum.StrEnum):
@@ -35,7 +32,7 @@ class Kind(enum.StrEnum):
     CHOICE = "choice"  # one of the declared choices
     DATE = "date"  # a calendar date, cleaned to the engine's deadline form (end of that day in China)
     BOOL = "bool"  # a yes/no tick
-    FILES = "files"  # uploaded files on the web; evidence ids (or file names, from the CLI) in the data
+    FILES = "files"  # uploaded files (web form, ``complete --file``); in the data, the ids of the stored files
 
 
 @dataclass(frozen=True)
@@ -179,7 +176,9 @@ def _bool(field: Field, value: Any, required: bool, refuse: Refuse, label: Messa
     return value
 
 
-def _files(field: Field, value: Any, required: bool, refuse: Refuse, label: Message) -> list[str | int]:
+def _files(field: Field, value: Any, required: bool, refuse: Refuse, label: Message) -> list[int]:
+    """Evidence is the ids of stored files (``Evidence`` rows). A file name is refused, never kept
+    as it is: a name proves nothing, and the ledger counts stored files only."""
     name = field.name
     items = value or []
     if not isinstance(items, list):
@@ -190,14 +189,12 @@ def _files(field: Field, value: Any, required: bool, refuse: Refuse, label: Mess
         raise refuse("form.evidence_count", max=field.limit, count=len(items), name=name)
     for index, item in enumerate(items):
         where = f"{name}[{index}]"
-        if isinstance(item, bool) or not isinstance(item, str | int):
-            raise refuse("form.evidence_list", name=where)
-        if isinstance(item, int) and not 1 <= item <= MAX_EVIDENCE_ID:
-            raise refuse("form.evidence_id", name=where)
         if isinstance(item, str):
-            if not item.strip() or len(item) > MAX_EVIDENCE_NAME:
-                raise refuse("form.evidence_name", max=MAX_EVIDENCE_NAME, name=where)
-            storable(item, EVIDENCE_NAME_LABEL, where, refuse)
+            raise refuse("form.evidence_name", name=where)
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise refuse("form.evidence_list", name=where)
+        if not 1 <= item <= MAX_EVIDENCE_ID:
+            raise refuse("form.evidence_id", name=where)
     return list(items)
 
 

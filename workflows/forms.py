@@ -18,11 +18,9 @@ from typing import Any
 
 from .errors import Message, ValidationError
 from .form_fields import (
-    EVIDENCE_NAME_LABEL,
     MAX_DATE_TEXT,
     MAX_EVIDENCE,
     MAX_EVIDENCE_ID,
-    MAX_EVIDENCE_NAME,
     MAX_TEXT,
     Choice,
     Field,
@@ -34,7 +32,7 @@ from .form_fields import (
 )
 
 __all__ = [
-    "FORMS", "LABELS", "MAX_DATE_TEXT", "MAX_EVIDENCE", "MAX_EVIDENCE_ID", "MAX_EVIDENCE_NAME", "MAX_TEXT",
+    "FORMS", "LABELS", "MAX_DATE_TEXT", "MAX_EVIDENCE", "MAX_EVIDENCE_ID", "MAX_TEXT",
     "MESSAGES", "Choice", "Field", "Form", "FormErrors", "Kind", "When", "check", "clean_field", "describe",
     "form_for", "from_form_fields", "label", "validate",
 ]
@@ -51,10 +49,10 @@ MESSAGES: dict[str, str] = {
     "form.choice": "{label} must be one of {choices} ({name})",
     "form.date": "{label} must be a date such as 2026-06-30 ({name})",
     "form.not_bool": "{label} must be true or false ({name})",
-    "form.evidence_list": "evidence must be a list of evidence ids or file names ({name})",
+    "form.evidence_list": "evidence must be a list of ids of stored files ({name})",
     "form.evidence_count": "at most {max} evidence items per report, got {count} ({name})",
     "form.evidence_id": "evidence id out of range ({name})",
-    "form.evidence_name": "an evidence name must have 1 to {max} characters ({name})",
+    "form.evidence_name": "attach files with --file; evidence in --data must be ids of stored files ({name})",
 }
 
 # Catalogue key -> English default, for every text a form shows: a field's label is
@@ -85,7 +83,6 @@ LABELS: dict[str, str] = {
     "label.lookback.reason": "reason",
     "label.new_deadline": "new deadline",
     "label.evidence": "evidence",
-    EVIDENCE_NAME_LABEL.key: EVIDENCE_NAME_LABEL.default,
     "help.measure_progress.measure_done": "tick when every part of the measure has been carried out",
     "help.evidence": "Several files may be attached.",
     "help.reason_when_returning": "required when returning the measure",
@@ -263,7 +260,8 @@ def describe(form_key: str, text: Callable[[Message], str] = str) -> dict[str, A
             spec["format"] = "date"
         elif field.kind is Kind.FILES:
             spec["maxItems"] = field.limit
-            spec["items"] = {"type": ["integer", "string"], "description": "an evidence id (or a file name)"}
+            spec["items"] = {"type": "integer", "minimum": 1, "maximum": MAX_EVIDENCE_ID,
+                             "description": "the id of a stored evidence file"}
         for word, condition in (("x-required-when", field.required_when), ("x-only-when", field.only_when)):
             if condition is not None:
                 spec[word] = {"field": condition.field, "in": list(condition.values)}

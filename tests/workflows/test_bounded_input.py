@@ -40,16 +40,17 @@ def rounds(session: Session) -> int:
 @pytest.mark.parametrize(
     ("form", "data", "message"),
     [
-        ("measure_progress", {"progress": "ok", "evidence": ["a.pdf"] * 51},
+        ("measure_progress", {"progress": "ok", "evidence": [1] * 51},
          "at most 50 evidence items per report, got 51 (evidence)"),
-        ("measure_progress", {"progress": "ok", "evidence": ["a.pdf", "x" * 301]},
-         "an evidence name must have 1 to 300 characters (evidence[1])"),
-        ("measure_progress", {"progress": "ok", "evidence": [" "]}, "1 to 300 characters (evidence[0])"),
-        ("measure_progress", {"progress": "ok", "evidence": [True]}, "ids or file names (evidence[0])"),
-        ("measure_progress", {"progress": "ok", "evidence": [{"id": 1}]}, "ids or file names (evidence[0])"),
+        ("measure_progress", {"progress": "ok", "evidence": [1, "x" * 301]},
+         "evidence in --data must be ids of stored files (evidence[1])"),
+        ("measure_progress", {"progress": "ok", "evidence": [" "]}, "must be ids of stored files (evidence[0])"),
+        ("measure_progress", {"progress": "ok", "evidence": [True]}, "a list of ids of stored files (evidence[0])"),
+        ("measure_progress", {"progress": "ok", "evidence": [{"id": 1}]}, "list of ids of stored files (evidence[0])"),
+        ("measure_progress", {"progress": "ok", "evidence": [1.5]}, "a list of ids of stored files (evidence[0])"),
         ("measure_progress", {"progress": "ok", "evidence": [0]}, "evidence id out of range (evidence[0])"),
         ("measure_progress", {"progress": "ok", "evidence": [2**31]}, "evidence id out of range (evidence[0])"),
-        ("measure_progress", {"progress": "ok", "evidence": ["a\x00.pdf"]}, "contains a NUL character"),
+        ("measure_progress", {"progress": "ok", "evidence": ["a\x00.pdf"]}, "ids of stored files (evidence[0])"),
         ("measure_progress", {"progress": "已落实\x00"}, "progress contains a NUL character, which cannot be stored"),
         ("measure_progress", {"progress": "x" * 5001}, "longer than 5000 characters (progress)"),
         ("measure_review", {"review_decision": "return", "reason": "缺\udfff"},
@@ -69,7 +70,7 @@ def test_forms_refuse_oversized_and_unstorable_values_naming_the_field(form, dat
 
 
 def test_forms_accept_values_at_their_limits():
-    cleaned = forms.validate("measure_progress", {"progress": "x" * 5000, "evidence": [1, "y" * 300] * 25})
+    cleaned = forms.validate("measure_progress", {"progress": "x" * 5000, "evidence": [1, forms.MAX_EVIDENCE_ID] * 25})
     assert len(cleaned["evidence"]) == 50
     assert forms.validate("verification", {"verify_decision": "fail", "reason": "r", "new_deadline": "2026-06-30"})[
         "new_deadline"].startswith("2026-06-30")
@@ -281,7 +282,8 @@ def test_complete_refuses_out_of_bound_data_with_one_line_and_changes_nothing(de
         '{"progress": NaN}': "Error: data.progress is NaN",
         '{"progress": "ok\\u0000"}': "Error: data.progress contains a NUL character, which cannot be stored",
         '{"progress": "\udc80"}': "Error: data.progress contains a lone surrogate (U+DC80)",
-        '{"progress": "ok", "evidence": [' + ", ".join(['"a.pdf"'] * 51) + "]}": "Error: at most 50 evidence items",
+        '{"progress": "ok", "evidence": [' + ", ".join(["1"] * 51) + "]}": "Error: at most 50 evidence items",
+        '{"progress": "ok", "evidence": ["report.pdf"]}': "Error: attach files with --file; evidence in --data",
         '{"progress": "ok", "bad key": 1}': 'Error: invalid field name "bad key"',
         '{"progress": "ok"': "Error: --data is not valid JSON",
     }

@@ -46,7 +46,9 @@ def test_every_form_the_diagram_names_is_declared_and_every_text_it_shows_is_in_
         ("lookback", {"lookback_decision": "rebound", "reason": None}, "reason is required (reason)"),
         ("long_term_close", {}, "note is required (close_note)"),
         ("periodic_report", {"progress": "ok", "evidence": "a.pdf"},
-         "evidence must be a list of evidence ids or file names (evidence)"),
+         "evidence must be a list of ids of stored files (evidence)"),
+        ("measure_progress", {"progress": "ok", "evidence": [3, "report.pdf"]},
+         "attach files with --file; evidence in --data must be ids of stored files (evidence[1])"),
     ],
 )
 def test_a_wrong_value_is_refused_with_the_message_the_command_line_prints(form, data, message) -> None:
@@ -124,6 +126,6 @@ def test_the_command_lines_help_lists_each_forms_fields_from_the_declarations() 
     import web.cli
 
     shown = CliRunner().invoke(web.cli.main, ["complete", "--help"]).output
-    assert "measure_review: review_decision (approve|return, required); reason (text, required when " \
-           "review_decision is return)" in shown
-    assert "new_deadline (YYYY-MM-DD, only when verify_decision is fail)" in shown
+    assert "measure_review (review the measure):\n      review_decision: approve|return, required\n" \
+           "      reason: text, required when review_decision is return\n" in shown
+    assert "      new_deadline: YYYY-MM-DD, only when verify_decision is fail\n" in shown

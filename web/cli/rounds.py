@@ -1,4 +1,4 @@
-"""Which inspection round a command works on: the one given with ``--round``, else the newest."""
+"""Rounds: ``rounds`` lists them; ``chosen_round`` is the one a command works on (``--round``, else the newest)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from web.services import Services
+from workflows.deadlines import china_date
 from workflows.models import InspectionRound
 from workflows.plans import get_round
+from workflows.round_overview import round_overviews
 
-from .failures import fail
+from .app_context import pass_services
+from .failures import fail, failures
+from .tables import cut, table
 
 
 def chosen_round(session: Session, round_id: int | None) -> InspectionRound:
@@ -22,4 +27,19 @@ def chosen_round(session: Session, round_id: int | None) -> InspectionRound:
     return round_
 
 
-COMMANDS: list[click.Command] = []
+@click.command("rounds")
+@pass_services
+def rounds_command(found: Services) -> None:
+    """List the inspection rounds, newest first (the one commands take without --round)."""
+    with failures(), found.unit_of_work() as session:
+        lines = [
+            [str(o.round.id), cut(o.round.title, 24),
+             o.round.inspected_unit.name if o.round.inspected_unit else "-", o.round.inspecting_group or "-",
+             str(o.problems), str(o.measures), f"{o.measures_done}/{o.measures}", f"{o.problems_closed}/{o.problems}",
+             str(o.open_tasks), china_date(o.round.created_at).isoformat()]
+            for o in round_overviews(session)
+        ]
+    table(["轮次", "标题", "被巡察单位", "巡察组", "问题", "措施", "措施完成", "问题销号", "待办任务", "创建"], lines)
+
+
+COMMANDS: list[click.Command] = [rounds_command]

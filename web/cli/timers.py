@@ -10,6 +10,7 @@ from flask import Flask
 from engine import FixedClock
 from web.scheduler import run_blocking
 from web.services import Services
+from workflows.tick_summary import mark_before_tick, summarise_tick, tick_lines
 
 from .app_context import pass_app, pass_services
 from .failures import fail, failures
@@ -19,13 +20,18 @@ from .failures import fail, failures
 @click.option("--now", "now_text", help="pretend it is this time (ISO 8601; default: the real time)")
 @pass_services
 def tick(found: Services, now_text: str | None) -> None:
-    """Fire every timer that is due."""
+    """Fire every timer that is due, and say what it did: items overdue, look-backs opened,
+    periodic reports due, timers that failed."""
     if now_text:
         # The whole command runs at that time: timers, due dates and audit records alike.
         found = found.with_clock(FixedClock(parse_now(now_text)))
+    engine = found.workflow_engine
     with failures(), found.unit_of_work() as session:
-        advanced = found.workflow_engine.fire_due_timers(session)
-    click.echo(f"timers fired in {len(advanced)} instance(s)" + (f": {advanced}" if advanced else ""))
+        now = engine.clock()
+        before = mark_before_tick(session, now)
+        advanced = engine.fire_due_timers(session, now)
+        lines = tick_lines(summarise_tick(session, before, advanced))
+    click.echo("\n".join(lines))
 
 
 @click.command("scheduler")
