@@ -25,8 +25,9 @@ def rectiflow(empty_database, monkeypatch):
     return run
 
 
-def first_task(output: str, item: str) -> str:
-    match = re.search(rf"^(\d+)\s+.*\s{re.escape(item)}\s", output, re.MULTILINE)
+def first_task(output: str, number: str) -> str:
+    """The id (first column) of the first task on the ledger number ``number`` (second column)."""
+    match = re.search(rf"^(\d+)\s+{re.escape(number)}\s", output, re.MULTILINE)
     assert match, output
     return match.group(1)
 
@@ -39,10 +40,10 @@ def status_of(ledger: str, number: str) -> tuple[str, str]:
 
 def test_one_problem_from_submission_to_closure(rectiflow):
     assert "demo loaded: round 1: 10 parts" in rectiflow("demo")
-    rectiflow("demo", ok=False)  # loading twice is refused, nothing duplicated
+    assert "demo already loaded, nothing added" in rectiflow("demo")  # a second run duplicates nothing
 
-    for number, measure in (("1.2.1", "measure:3"), ("1.2.2", "measure:4"), ("1.2.3", "measure:5")):
-        task = first_task(rectiflow("tasks", "--user", "dzz"), measure)
+    for number in ("1.2.1", "1.2.2", "1.2.3"):
+        task = first_task(rectiflow("tasks", "--user", "dzz"), number)
         assert status_of(rectiflow("ledger"), number)[1] == "待整改"
         rectiflow("claim", task, "--user", "dzz")
         assert status_of(rectiflow("ledger"), number)[1] == "整改中"
@@ -51,7 +52,7 @@ def test_one_problem_from_submission_to_closure(rectiflow):
     assert status_of(rectiflow("ledger"), "1.2.1")[0] == "待审批"
 
     inbox = rectiflow("tasks", "--user", "shuji")
-    approvals = [first_task(inbox, f"measure:{n}") for n in (3, 4, 5)]
+    approvals = [first_task(inbox, f"1.2.{n}") for n in (1, 2, 3)]
     for task in approvals:
         rectiflow("claim", task, "--user", "shuji")
     # A return needs a reason; then the measure goes back to the officer.
@@ -64,20 +65,20 @@ def test_one_problem_from_submission_to_closure(rectiflow):
         rectiflow("complete", task, "--user", "shuji", "--data", '{"review_decision": "approve"}')
     assert status_of(rectiflow("ledger"), "1.2.2")[1] == "已完成"
 
-    again = first_task(rectiflow("tasks", "--user", "dzz"), "measure:3")
+    again = first_task(rectiflow("tasks", "--user", "dzz"), "1.2.1")
     rectiflow("claim", again, "--user", "dzz")
     rectiflow("complete", again, "--user", "dzz", "--data", '{"progress": "已补充签到表"}')
-    approve = first_task(rectiflow("tasks", "--user", "shuji"), "measure:3")
+    approve = first_task(rectiflow("tasks", "--user", "shuji"), "1.2.1")
     rectiflow("claim", approve, "--user", "shuji")
     rectiflow("complete", approve, "--user", "shuji", "--data", '{"review_decision": "approve"}')
     assert status_of(rectiflow("ledger"), "1.2.1") == ("待核实", "已完成")
 
-    verify = first_task(rectiflow("tasks", "--user", "ducha"), "problem:2")
+    verify = first_task(rectiflow("tasks", "--user", "ducha"), "1.2")
     rectiflow("claim", verify, "--user", "ducha")
     rectiflow("complete", verify, "--user", "ducha", "--data", '{"verify_decision": "pass"}')
     assert status_of(rectiflow("ledger"), "1.2.1")[0] == "已销号"
 
-    assert "timers fired" in rectiflow("tick", "--now", "2099-01-01")
+    assert "  回头看开始：1.2 党性教育开展不扎实\n" in rectiflow("tick", "--now", "2099-01-01")
     assert status_of(rectiflow("ledger"), "1.2.1")[0] == "回头看"
 
 

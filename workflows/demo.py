@@ -3,21 +3,32 @@
 Ten parts, each with its problems and two or three measures with deadlines,
 for the 海珠区委政法委 round of 2020; deadlines are set relative to today so
 that the demo shows work in every state of the countdown.
+
+Loading it into a database that already holds units, people or plans (an imported seed plan,
+say) adds only what is missing: a unit with the demo unit's code, or with its name while its
+code is free, is that unit; a person with the demo login, the same name, the demo unit and
+at least the demo roles is that person. Anything else with a demo code or login is a clash:
+every clash is reported and nothing is changed. The demo round is recognised by its title.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import Actor, WorkflowEngine
+from engine.audit import record
 
+from .errors import ValidationError
 from .models import InspectionRound, Person, Role, Unit
-from .people import create_person, create_unit, unit_by_code
+from .people import create_person, create_unit, person_by_login, unit_by_code, unit_by_name
 from .plans import add_measure, add_part, add_problem, create_round, launch
 
 DEMO_PASSWORD = "rectiflow-demo"
+DEMO_TITLE = "广州市区委巡察第8组反馈意见整改（演示）"  # how the demo round is recognised
 
 UNITS = [
     ("XCB", "区委巡察办"),
@@ -150,27 +161,126 @@ PLAN: list[tuple[str, list[tuple[str, str, str, bool, list[str]]]]] = [
 ]
 
 
-def create_organisation(session: Session) -> dict[str, Person]:
-    """The demo units and people (password ``rectiflow-demo``); returns people by login."""
+@dataclass
+class DemoLoad:
+    """What loading the demo did: the round it loaded (``None`` if it was there), what it added and reused."""
+
+    round: InspectionRound | None
+    existing_round: InspectionRound | None
+    units_added: list[str] = field(default_factory=list)
+    units_reused: list[str] = field(default_factory=list)  # "name (code)" of units that were there
+    people_added: list[str] = field(default_factory=list)
+    people_reused: list[str] = field(default_factory=list)
+
+    @property
+    def added_anything(self) -> bool:
+        return bool(self.round or self.units_added or self.people_added)
+
+
+class DemoClash(ValidationError):
+    """The database holds a unit or person that the demo's would contradict; ``clashes`` lists each."""
+
+    def __init__(self, clashes: list[str]) -> None:
+        self.clashes = list(clashes)
+        super().__init__(f"the demo clashes with this database in {len(clashes)} place(s); nothing was changed")
+
+
+def load_demo(
+    session: Session, engine: WorkflowEngine, *, today: date, at: datetime, launch_it: bool = True
+) -> DemoLoad:
+    """Add whatever of the demo organisation and plan is missing, reusing what is there.
+
+    ``DemoClash`` (before anything is written) if an existing unit or person contradicts the demo's.
+    The round is launched (every problem's lifecycle started) unless ``launch_it`` is false.
+    """
+    units, unit_clashes = _match_units(session)
+    people, people_clashes = _match_people(session, units)
+    if unit_clashes or people_clashes:
+        raise DemoClash(unit_clashes + people_clashes)
+    existing = session.scalar(select(InspectionRound).where(InspectionRound.title == DEMO_TITLE)
+                              .order_by(InspectionRound.id).limit(1))
+    result = DemoLoad(None, existing)
     for code, name in UNITS:
-        if unit_by_code(session, code) is None:
-            create_unit(session, code, name)
-    people = {}
+        unit = units[code]
+        if unit is None:
+            units[code] = create_unit(session, code, name)
+            result.units_added.append(code)
+        else:
+            result.units_reused.append(f"{unit.name} ({unit.code})")
     for login, name, unit_code, roles in PEOPLE:
-        people[login] = create_person(session, login=login, name=name, password=DEMO_PASSWORD, roles=roles,
-                                      unit=unit_by_code(session, unit_code))
-    return people
+        if people[login] is None:
+            people[login] = create_person(session, login=login, name=name, password=DEMO_PASSWORD, roles=roles,
+                                          unit=units[unit_code])
+            result.people_added.append(login)
+        else:
+            result.people_reused.append(login)
+    if existing is None:
+        found = {code: unit for code, unit in units.items() if unit is not None}
+        known = {login: person for login, person in people.items() if person is not None}
+        result.round = _create_plan(session, engine, known, found, today=today, at=at, launch_it=launch_it)
+    if result.added_anything:
+        record(session, at=at, actor="admin", action="demo_loaded", detail={
+            "round": result.round.id if result.round else None, "units": result.units_added,
+            "people": result.people_added})
+    session.flush()
+    return result
 
 
 def create_demo_plan(
     session: Session, engine: WorkflowEngine, *, today: date, at: datetime, launch_it: bool = True
 ) -> InspectionRound:
-    """The demo organisation and plan; launches every problem's lifecycle unless told not to."""
-    people = create_organisation(session)
-    units: dict[str, Unit] = {code: u for code, _ in UNITS if (u := unit_by_code(session, code)) is not None}
+    """The demo organisation and plan (``load_demo``); returns the demo round, new or existing."""
+    result = load_demo(session, engine, today=today, at=at, launch_it=launch_it)
+    round_ = result.round or result.existing_round
+    assert round_ is not None
+    return round_
+
+
+def _match_units(session: Session) -> tuple[dict[str, Unit | None], list[str]]:
+    """Each demo code's unit in this database (``None``: to be added), and the clashes."""
+    units: dict[str, Unit | None] = {}
+    clashes = []
+    for code, name in UNITS:
+        by_code = unit_by_code(session, code)
+        if by_code is not None and by_code.name != name:
+            clashes.append(f"unit code {code} is “{by_code.name}” in this database; "
+                           f"the demo's {code} is “{name}”")
+            units[code] = None
+        else:
+            units[code] = by_code or unit_by_name(session, name)
+    return units, clashes
+
+
+def _match_people(session: Session, units: dict[str, Unit | None]) -> tuple[dict[str, Person | None], list[str]]:
+    """Each demo login's person in this database (``None``: to be added), and the clashes."""
+    people: dict[str, Person | None] = {}
+    clashes = []
+    for login, name, unit_code, roles in PEOPLE:
+        person = people[login] = person_by_login(session, login)
+        if person is None:
+            continue
+        unit, demo_unit = person.unit, units[unit_code]
+        here = f"login {login} is {person.name}"
+        demo = f"the demo's {login} is {name}"
+        if person.name != name:
+            clashes.append(f"{here} in this database; {demo}")
+        elif unit is None or demo_unit is None or unit.id != demo_unit.id:
+            where = f"of {unit.name} ({unit.code})" if unit else "without a unit"
+            clashes.append(f"{here} {where} in this database; {demo} of {dict(UNITS)[unit_code]}")
+        elif not person.active:
+            clashes.append(f"login {login} ({name}) is deactivated in this database")
+        elif missing := sorted(r.value for r in set(roles) - person.roles):
+            clashes.append(f"login {login} ({name}) lacks the role {', '.join(missing)} the demo's {login} has")
+    return people, clashes
+
+
+def _create_plan(
+    session: Session, engine: WorkflowEngine, people: dict[str, Person], units: dict[str, Unit], *,
+    today: date, at: datetime, launch_it: bool,
+) -> InspectionRound:
     round_ = create_round(
         session,
-        title="广州市区委巡察第8组反馈意见整改（演示）",
+        title=DEMO_TITLE,
         at=at,
         inspecting_group="广州市区委巡察第8组",
         inspected_unit=units["ZFW"],

@@ -72,7 +72,7 @@ def cli(empty_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli
 
 def add_admin(runner: Cli) -> None:
     """The administrator the plan commands act as by default (``--user admin``)."""
-    added = runner("add-person", "admin", "--name", "管理员", "--role", "admin", "--password", "admin-password")
+    added = runner("people", "add", "admin", "--name", "管理员", "--role", "admin", "--password", "admin-password")
     assert "person admin added: admin" in added.output
 
 

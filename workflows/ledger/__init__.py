@@ -21,7 +21,7 @@ Public surface: ``ledger_rows`` and ``LedgerRow`` (the ledger as rows), ``export
 """
 
 from .export import export_ledger, round_meta, sheet_title, shown_status, write_round_sheet
-from .guard import WorkbookLimits
+from .guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows
 from .history_text import deadline_history_text, deadline_note, reopen_text, step_text
 from .importer import LedgerImportResult, LedgerValidationError, import_ledger
 from .layout import (
@@ -66,6 +66,9 @@ __all__ = [
     "LedgerImportResult",
     "LedgerValidationError",
     "WorkbookLimits",
+    "cell_problem",
+    "open_workbook",
+    "sheet_rows",
     "export_ledger",
     "import_ledger",
     "round_meta",
