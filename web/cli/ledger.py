@@ -18,7 +18,7 @@ from workflows.ledger import (
     reopen_text,
 )
 from workflows.models import InspectionRound
-from workflows.people import actor_by_login
+from workflows.people_accounts import office_actor
 from workflows.plans import get_round
 
 from .app_context import pass_services
@@ -100,7 +100,7 @@ def import_ledger_command(found: Services, file: Path, as_new: bool, login: str)
     with failures():
         try:
             with found.unit_of_work() as session:
-                result = import_ledger(session, engine, file, actor=actor_by_login(session, login),
+                result = import_ledger(session, engine, file, actor=office_actor(session, login),
                                        at=engine.clock(), as_new=as_new)
                 lines = [f"created round {r.id}: {r.title}" for r in result.created]
                 lines += [f"updated round {r.id}: {r.title}" for r in result.updated]

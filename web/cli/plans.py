@@ -11,7 +11,7 @@ import click
 
 from web.services import Services
 from workflows.deadlines import china_date, parse_date
-from workflows.people import actor_by_login
+from workflows.people_accounts import office_actor
 from workflows.plan_import import ParsedPlan, fill_in, import_plan, parse_file, round_title
 from workflows.report import build_report, render_html, render_markdown, render_text, write_docx
 
@@ -66,7 +66,7 @@ def import_plan_command(found: Services, file: Path, dry_run: bool, as_json: boo
         return
     engine, launch_it = found.workflow_engine, not no_launch
     with failures(), found.unit_of_work() as session:
-        actor, now = actor_by_login(session, login), engine.clock()
+        actor, now = office_actor(session, login), engine.clock()
         if launch_it and parsed.problem_count > PROGRESS_PROBLEMS and not as_json:
             with click.progressbar(length=parsed.problem_count, label="launching lifecycles") as bar:
                 result = import_plan(session, engine, parsed, actor=actor, at=now, progress=bar.update)
@@ -106,7 +106,7 @@ def fill_in_command(found: Services, number: str, deadline: str | None, leader_l
         due = parse_date(deadline) if deadline else None
         result = fill_in(session, chosen_round(session, round_id), number, deadline=due,
                          leader_login=leader_login, lead_unit=lead_unit, units=units, reason=reason,
-                         engine=found.workflow_engine, actor=actor_by_login(session, login))
+                         engine=found.workflow_engine, actor=office_actor(session, login))
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"measure {number}: {', '.join(result.changed)}")
