@@ -121,7 +121,7 @@ def test_fill_in_completes_a_measure_and_its_problem(session: Session, wf_engine
                          at=wf_engine.clock(), launch_it=False).round
 
     result = fill_in(session, round_, "1.2.1", deadline=date(2024, 5, 31), leader_login="li",
-                     lead_unit="法规审理科", units="办公室、法规审理科")
+                     lead_unit="法规审理科", units="办公室、法规审理科", at=wf_engine.clock())
     measure = result.measure
     assert (measure.deadline, measure.deadline_text) == (date(2024, 5, 31), None)
     assert measure.responsible_leader is li and measure.lead_unit is law
@@ -153,7 +153,7 @@ def test_fill_in_on_a_running_problem_warns_that_the_lifecycle_keeps_its_start_d
     session: Session, wf_engine: WorkflowEngine
 ) -> None:
     round_ = import_seed(session, wf_engine).round
-    result = fill_in(session, round_, "3.2.1", deadline=date(2026, 6, 30))
+    result = fill_in(session, round_, "3.2.1", deadline=date(2026, 6, 30), at=wf_engine.clock())
     assert result.measure.deadline == date(2026, 6, 30)
     assert result.warnings and "problem 3.2 is already running" in result.warnings[0]
 

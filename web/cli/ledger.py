@@ -30,19 +30,23 @@ PROGRESS_ROWS = 200
 
 
 @click.command()
+@click.argument("numbers", nargs=-1)
 @click.option("--round", "round_id", type=int, help="round id (default: the newest)")
 @click.option("--history", is_flag=True, help="also print every deadline change under the table")
 @pass_services
-def ledger(found: Services, round_id: int | None, history: bool) -> None:
-    """Print the ledger (台账): problems and measures with status.
+def ledger(found: Services, numbers: tuple[str, ...], round_id: int | None, history: bool) -> None:
+    """Print the ledger (台账): problems and measures with status; NUMBERS (2, 2.1, 2.1.1) narrow it
+    to those parts, problems or measures.
 
     整改时限 is the current deadline; 原定时限 the plan's first one where it moved. Reopened problems
     (反弹重启, 核实未通过) are listed under the table with who decided and why.
     """
     with failures(), found.unit_of_work() as session:
         round_ = chosen_round(session, round_id)
-        rows = ledger_rows(session, round_)
-        title = round_.title
+        rows = [r for r in ledger_rows(session, round_) if _wanted(r.number, numbers)]
+        title, shown_round = round_.title, round_.id
+    if numbers and not rows:
+        fail(f"round {shown_round} has no part, problem or measure numbered {' or '.join(numbers)}")
     click.echo(title)
     table(
         ["序号", "问题", "问题状态", "整改措施", "整改时限", "原定时限", "措施状态"],
@@ -59,6 +63,10 @@ def ledger(found: Services, round_id: int | None, history: bool) -> None:
         click.echo("\n时限调整：")
         for number, text in changed:
             click.echo(f"  {number}  {text}")
+
+
+def _wanted(number: str, prefixes: tuple[str, ...]) -> bool:
+    return not prefixes or any(number == p or number.startswith(p.rstrip(".") + ".") for p in prefixes)
 
 
 def _original(row: LedgerRow) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, NotFound, WorkflowEngine, system_clock
+from engine import Actor, NotFound, WorkflowEngine
 from engine.actor import SYSTEM
 
 from ..deadline_changes import record_change
@@ -318,7 +318,7 @@ def fill_in(
 
     Unknown logins and unit names are errors (nothing is changed). The problem takes the
     leader and lead unit too when it has none. A deadline that differs from the measure's is
-    recorded as a change (补录, with the optional ``reason``, by the actor, ``at`` or now). Given
+    recorded as a change (补录, with the optional ``reason``, by the actor, at ``at`` or the engine's now). Given
     the engine and the actor, a running lifecycle takes the new values too (its timer and open
     tasks move); without them it keeps its start data and the result's warnings say so. Only flushes.
     """
@@ -347,7 +347,8 @@ def fill_in(
 
     result = FillInResult(measure)
     if deadline is not None:
-        when = at or (engine.clock() if engine is not None else system_clock())
+        if (when := at or (engine.clock() if engine is not None else None)) is None:
+            raise ValueError("fill_in needs the time of a deadline change: pass at= or engine=")
         record_change(session, measure, deadline, source=DeadlineSource.FILL_IN,
                       actor=actor.key if actor is not None else SYSTEM, at=when, reason=reason)
         measure.deadline_text = None  # the plan's wording gives way to the date, even when it is the same date
