@@ -68,12 +68,13 @@ def admin_login(session: Session, login: str) -> str:
 
 def office_actor(session: Session, login: str) -> Actor:
     """Who runs an office command (import a plan, fill it in, import a ledger): the active person
-    with ``login``; while no active administrator exists, the literal ``admin`` too, so that
+    with ``login``; while no active administrator and nobody called ``admin`` exist, the literal ``admin``, so that
     ``init-db`` → ``import-plan`` works before anyone has been added."""
     person = active_person_by_login(session, login)
     if person is not None:
         return actor_for(person)
-    if login == BOOTSTRAP_ACTOR and not active_admins(session):
+    # a deactivated person named ``admin`` stays deactivated: the literal is for a database without one
+    if login == BOOTSTRAP_ACTOR and not active_admins(session) and person_by_login(session, login) is None:
         return Actor(BOOTSTRAP_ACTOR, groups=frozenset({Role.ADMIN.value}))
     raise NotFoundError(f"no active person with login '{shown(login, 60)}'")
 

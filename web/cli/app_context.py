@@ -8,7 +8,8 @@ same configuration as the web (web/config.py) and uses the app's services.
 Each command runs inside ``failures()``, so nothing it raises reaches the user as a traceback,
 and checks the database before its first unit of work: reachable, initialised, and at the
 schema revision this code needs (``check_database``). ``serve`` and ``scheduler`` check at once,
-before they start; ``init-db`` and ``demo``, which create or upgrade the schema, never do.
+before they start; ``init-db`` and ``demo``, which create or upgrade the schema, never do
+(``pass_schema_services``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,6 @@ from .failures import fail, failures, not_initialised, schema_problem, sqlite_fi
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# Commands that create or upgrade the schema themselves: the only ones that run on a database
-# that is missing, empty or behind.
-SCHEMA_COMMANDS = frozenset({"init-db", "demo"})
-
 
 @dataclass
 class AppLoader:
@@ -97,17 +93,27 @@ class CheckedServices(Services):
 
 
 def pass_services(command: Callable[Concatenate[Services, P], R]) -> Callable[P, R]:
-    """Call ``command`` with the app's services first; the app is loaded when the command runs."""
+    """Call ``command`` with the app's services first, their units of work on a database found fit
+    for this code (``check_database``); the app is loaded when the command runs."""
+    return _with_services(command, checked=True)
 
+
+def pass_schema_services(command: Callable[Concatenate[Services, P], R]) -> Callable[P, R]:
+    """``pass_services`` for the commands that create or upgrade the schema themselves (``init-db``,
+    ``demo``): the only ones that run on a database that is missing, empty or behind."""
+    return _with_services(command, checked=False)
+
+
+def _with_services(command: Callable[Concatenate[Services, P], R], *, checked: bool) -> Callable[P, R]:
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        ctx = click.get_current_context()
         with failures():
-            found = services(app_for(ctx))
-            if ctx.command.name not in SCHEMA_COMMANDS:
+            found = services(app_for(click.get_current_context()))
+            if checked:
                 found = CheckedServices(**{f.name: getattr(found, f.name) for f in dataclasses.fields(found)})
             return command(found, *args, **kwargs)
 
+    run.checks_schema = checked  # type: ignore[attr-defined]  # read by the command-line failure tests
     return run
 
 

@@ -9,13 +9,13 @@ import click
 from web.services import Services
 from workflows.schema import deploy_bundled, head_revision, upgrade
 
-from .app_context import pass_services
+from .app_context import pass_schema_services, pass_services
 from .failures import display_url, failures
 
 
 @click.command("init-db")
 @click.option("--user", "login", default="admin", show_default=True, help="who deploys (for the audit log)")
-@pass_services
+@pass_schema_services
 def init_db(found: Services, login: str) -> None:
     """Create or upgrade the database schema (Alembic migrations) and deploy the bundled diagrams."""
     with failures():

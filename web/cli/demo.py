@@ -9,14 +9,14 @@ from workflows.deadlines import china_date
 from workflows.demo import DEMO_PASSWORD, PEOPLE, DemoClash, load_demo
 from workflows.schema import deploy_bundled, upgrade
 
-from .app_context import pass_services
+from .app_context import pass_schema_services
 from .failures import fail, failures
 
 ROLE_LABELS = {"admin": "管理员", "supervision": "督查", "leader": "领导", "officer": "经办人"}
 
 
 @click.command()
-@pass_services
+@pass_schema_services
 def demo(found: Services) -> None:
     """Set up the schema, deploy the diagrams and add the demo organisation and plan.
 
