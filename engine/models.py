@@ -179,6 +179,23 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
+class SchedulerHeartbeat(Base):
+    """One scheduler process (replica): when it started, last ticked and will tick next, what it did.
+
+    Written by each process at every tick (its own row), read by ``rectiflow scheduler --status``
+    and health checks; a row whose ``last_tick_at`` is old belongs to a process that has stopped.
+    """
+
+    __tablename__ = "scheduler_heartbeat"
+
+    replica: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_tick_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_tick_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_fired: Mapped[int] = mapped_column(Integer, default=0)  # instances advanced by the last tick
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 def task_is_claimable_by(task: HumanTask, key: str, groups: frozenset[str], units: frozenset[str]) -> bool:
     """Whether a person with these groups and units may claim ``task`` (ignoring who holds it).
 

@@ -303,3 +303,7 @@ class ProblemStatus(enum.StrEnum):
     REOPENED = "反弹重启"
     OVERDUE = "逾期"
     NOT_STARTED = "未启动"
+
+
+# The supervision tables live in their own module; importing the domain's models registers them too.
+from .supervision_models import MailStatus, ProblemFlag, Reminder, ReminderReason  # noqa: E402, F401
