@@ -30,12 +30,11 @@ from workflows.schema import head_revision, upgrade
 
 from ..conftest import SEED
 from .cli_invocations import every_command, invocations
+from .conftest import make_test_app
 
 # The commands that create or upgrade the schema themselves (``pass_schema_services``).
 SCHEMA_COMMANDS = frozenset(path[0] for path, command in every_command()
                             if getattr(command.callback, "checks_schema", True) is False)
-from .conftest import make_test_app
-
 BLOCKING = {"serve", "scheduler"}  # they run until stopped once the database is fit
 ADMIN = ("people", "add", "admin", "--name", "管理员", "--role", "admin", "--password", "admin-password")
 
