@@ -10,7 +10,21 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import database, deadlines, demo, ledger, people, plans, rounds, serve, tasks, timers
+from . import (
+    database,
+    deadlines,
+    demo,
+    flags,
+    incidents,
+    ledger,
+    people,
+    plans,
+    reminders,
+    rounds,
+    serve,
+    tasks,
+    timers,
+)
 
 COMMANDS: list[click.Command] = [
     *database.COMMANDS,
@@ -20,6 +34,9 @@ COMMANDS: list[click.Command] = [
     *tasks.COMMANDS,
     *deadlines.COMMANDS,
     *timers.COMMANDS,
+    *incidents.COMMANDS,
+    *reminders.COMMANDS,
+    *flags.COMMANDS,
     *ledger.COMMANDS,
     *plans.COMMANDS,
     *serve.COMMANDS,

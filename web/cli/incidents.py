@@ -1,0 +1,7 @@
+"""Command-line commands: ``incidents`` (filled in by issue 10's work)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
