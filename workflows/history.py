@@ -5,6 +5,8 @@ order it happened (start, claim, release, reassignment, amendment, completion). 
 is shown with its task (the step and the measure it was about), the values it submitted as
 the form declares them (a return reason, a failed verification's new deadline) and the evidence
 files it carried. Overdue measures (a timer, not a person) come from the process events.
+Supervision's flag and unflag (挂牌督办, ``workflows.flags``) are audit entries on the instance too:
+``problem_flagged`` / ``problem_unflagged``, with the reason and the 督办时限 in ``detail``.
 
 Five queries whatever the length: tasks, audit entries, events, evidence, people's names.
 """
@@ -29,7 +31,9 @@ from .form_fields import Kind
 from .models import Evidence, Person
 
 # Audit actions shown; others (a timer firing, an incident) are the machine's, told by events.
-SHOWN_ACTIONS = frozenset({"start", "claim", "unclaim", "reassign", "amend", "complete"})
+SHOWN_ACTIONS = frozenset({"start", "claim", "unclaim", "reassign", "amend", "complete",
+                           "problem_flagged", "problem_unflagged"})
+FLAG_ACTIONS = frozenset({"problem_flagged", "problem_unflagged"})  # workflows.flags
 # Events no person's action already tells (an approval or a failed verification is its completion).
 SHOWN_EVENTS = frozenset({"measure_overdue"})
 
@@ -53,8 +57,8 @@ class HistoryEntry:
     """One thing that happened to the problem.
 
     ``action`` is an audit action (``start``, ``claim``, ``unclaim``, ``reassign``, ``amend``,
-    ``complete``) or ``event:<name>`` for a process event. ``people`` maps the logins it names
-    (actor, reassignment's from/to) to names.
+    ``complete``, ``problem_flagged``, ``problem_unflagged``) or ``event:<name>`` for a process
+    event. ``people`` maps the logins it names (actor, reassignment's from/to) to names.
     """
 
     at: datetime
@@ -70,9 +74,15 @@ class HistoryEntry:
 
     @property
     def reason(self) -> str | None:
-        """The reason given with a reassignment or an amendment, if any."""
+        """The reason given with a reassignment, an amendment, a flag or an unflag, if any."""
         reason = self.detail.get("reason")
         return reason if isinstance(reason, str) else None
+
+    @property
+    def flag_deadline(self) -> str | None:
+        """The 督办时限 (``2027-04-30``) of a flag or an unflag entry, else None."""
+        deadline = self.detail.get("deadline") if self.action in FLAG_ACTIONS else None
+        return deadline if isinstance(deadline, str) else None
 
 
 def problem_history(session: Session, instance_id: int, *, newest_first: bool = True) -> list[HistoryEntry]:

@@ -87,7 +87,7 @@ def test_a_leader_extends_a_deadline_from_the_command_line(rectiflow: Run, empty
     ledger = rectiflow("ledger")
     line = ledger_line(ledger, "1.2.1")
     assert "2099-12-31" in line and planned.isoformat() in line  # 整改时限 and 原定时限
-    header = ["序号", "问题", "问题状态", "整改措施", "整改时限", "原定时限", "措施状态"]
+    header = ["序号", "问题", "问题状态", "整改措施", "整改时限", "预警", "原定时限", "措施状态"]
     assert ledger.splitlines()[1].split() == header
     assert line.split()[-1] == "待整改"  # the measure's status is still the last column
     assert "时限调整" not in ledger

@@ -133,7 +133,7 @@ def test_import_ledger_as_new_on_hostile_workbooks_prints_errors_not_tracebacks(
     data = ledger.read_bytes()
 
     def spoil(book: Workbook) -> None:
-        book.worksheets[0]["T3"], book.worksheets[0]["Q4"] = 5, datetime(2026, 1, 1)
+        book.worksheets[0]["V3"], book.worksheets[0]["S4"] = 5, datetime(2026, 1, 1)
         book.worksheets[0]["H5"] = "=DATE(2026,6,30)"
         book["_meta"]["C2"] = '{"title": 5, "feedback_date": "soon"}'
 

@@ -146,6 +146,8 @@ def _history_lines(entry: HistoryEntry, view: TaskView) -> list[str]:
         what = _t("tasks.history.reassign", name=entry.actor_name, step=step, to=entry.names.get(to, to))
     elif entry.action in ("start", "claim", "unclaim", "amend", "complete"):
         what = _t(f"tasks.history.{entry.action}", name=entry.actor_name, step=step)
+    elif entry.flag_deadline:
+        what = _t(f"tasks.history.{entry.action}", name=entry.actor_name, deadline=entry.flag_deadline)
     else:
         what = _t("tasks.history.other", name=entry.actor_name, action=entry.action)
     numbers = {m.measure.item_key: m.number for m in view.measures}

@@ -5,7 +5,9 @@ the visible ones carry the stable keys (round, problem and measure ids), the dea
 as written in the plan and the problem's flags, and a hidden ``_meta`` sheet carries
 each round's metadata, so that a workbook can update the plan it came from or create
 an identical plan elsewhere. Status, 完成情况, 佐证材料 and 最近更新 are output only, and so are the history columns
-after them (``HISTORY_HEADER``: 原定时限, 时限调整记录, 反弹重启情况), which the importer ignores.
+after them (``HISTORY_HEADER``: 原定时限, 时限调整记录, 反弹重启情况), which the importer ignores, and
+so are the supervision columns an export at a given moment adds (``SUPERVISION_HEADER``: 预警 in
+its colour, 挂牌督办).
 
 Reading validates every row and cell first and raises one ``LedgerValidationError``
 listing all problems; nothing is written unless the whole workbook is valid.
@@ -36,10 +38,12 @@ from .layout import (
     SHEET_HEADER,
     STATUS_COLOURS,
     STATUS_FILL,
+    SUPERVISION_HEADER,
     TITLE_ROW,
+    WARNING_FILL,
     WIDTHS,
 )
-from .view import DeadlineStep, LedgerRow, Reopening, ledger_rows
+from .view import DeadlineStep, LedgerRow, Reopening, ledger_rows, row_json
 
 __all__ = [
     "DeadlineStep",
@@ -49,6 +53,7 @@ __all__ = [
     "deadline_note",
     "ledger_rows",
     "reopen_text",
+    "row_json",
     "step_text",
     "COLUMN_WIDTHS",
     "DATE_FORMAT",
@@ -61,7 +66,9 @@ __all__ = [
     "SHEET_HEADER",
     "STATUS_COLOURS",
     "STATUS_FILL",
+    "SUPERVISION_HEADER",
     "TITLE_ROW",
+    "WARNING_FILL",
     "WIDTHS",
     "LedgerImportResult",
     "LedgerValidationError",

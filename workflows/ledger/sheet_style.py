@@ -49,7 +49,7 @@ WRAPPED = Alignment(vertical="top", wrap_text=True)
 WRAPPED_CENTRED = Alignment(horizontal="center", vertical="top", wrap_text=True)
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 # columns of short values (numbers, names, dates, statuses) read best centred
-CENTRED = frozenset({"序号", "责任领导", "整改时限", "整改状态", "佐证材料", "最近更新", "原定时限"})
+CENTRED = frozenset({"序号", "责任领导", "整改时限", "整改状态", "佐证材料", "最近更新", "原定时限", "预警"})
 _PADDING = 2  # a character's room either side of the text
 
 

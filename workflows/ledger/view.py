@@ -1,21 +1,30 @@
-"""The ledger (台账): every problem and measure of a round with owners, deadlines and status."""
+"""The ledger (台账): every problem and measure of a round with owners, deadlines and status.
+
+Given ``now`` (the engine's clock) and the warning window, each row also carries the warning
+colour of its measure and of its problem (``workflows.warnings``: the one definition the inbox
+and the task page use too); without ``now`` there are no colours (None). Each row carries its
+problem's active flag (挂牌督办, ``workflows.flags``) either way.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import HumanTask, ProcessEvent, TaskStatus
 
+from ..flags import FlagNote, active_flags_by_problem, flag_note
 from ..history import people_names
-from ..models import DeadlineChange, DeadlineSource, Evidence, InspectionRound, Measure, Problem
+from ..models import DeadlineChange, DeadlineSource, Evidence, InspectionRound, Measure, Problem, ProblemFlag
 from ..models import ProblemStatus as S
 from ..plans import round_problems
 from ..stages import Stage
 from ..status import REOPEN_EVENTS, REOPENING_STAGES, ProblemState, derive
+from ..warnings import DeadlineWarning, flag_warning, measure_warning, problem_warning, warning_json
 from . import history_text
 
 REBOUND_EVENT = "problem_rebound"
@@ -77,6 +86,16 @@ class LedgerRow:
     deadline_history: tuple[DeadlineStep, ...] = ()
     # The problem's last reopening (反弹重启 after a look-back, or a failed verification), if any.
     reopen: Reopening | None = None
+    # The warning colours at the ``now`` the rows were read at (None without one, and for a done
+    # measure or a closed problem: ``workflows.warnings``), and the problem's active flag.
+    warning: DeadlineWarning | None = None
+    problem_warning: DeadlineWarning | None = None
+    flag: FlagNote | None = None
+
+    @property
+    def problem_number(self) -> str:
+        """The problem's ledger number, e.g. ``2.1``."""
+        return f"{self.part_ordinal}.{self.problem_ordinal}"
 
     @property
     def deadline_note(self) -> str:
@@ -85,29 +104,79 @@ class LedgerRow:
         return history_text.deadline_note(self)
 
 
-def ledger_rows(session: Session, round_: InspectionRound) -> list[LedgerRow]:
-    """The round's ledger in document order, with each measure's deadline history and each
-    problem's last reopening; a constant number of queries whatever the round's size."""
+def ledger_rows(session: Session, round_: InspectionRound, *, now: datetime | None = None,
+                window_days: int = 10) -> list[LedgerRow]:
+    """The round's ledger in document order, with each measure's deadline history, each problem's
+    last reopening and active flag, and — given ``now`` — the warning colours with a warning window
+    of ``window_days``; a constant number of queries whatever the round's size."""
     problems = round_problems(round_)
     states = derive(session, problems)
     measure_ids = [m.id for p in problems for m in p.measures]
     evidence = _evidence_counts(session, measure_ids)
     changes = _deadline_changes(session, measure_ids)
     reopens = _reopen_facts(session, [p.instance_id for p in problems if p.instance_id is not None])
+    flags = active_flags_by_problem(session, [p.id for p in problems])
     names = people_names(session, {c.changed_by for cs in changes.values() for c in cs}
-                         | {login for fact in reopens.values() if (login := fact[1]) is not None})
+                         | {login for fact in reopens.values() if (login := fact[1]) is not None}
+                         | {f.flagged_by for f in flags.values()})
     rows = []
     for problem in problems:
         state: ProblemState = states[problem.id]
         reopen = _reopening(reopens.get(problem.instance_id), names) if problem.instance_id is not None else None
+        flagged = flags.get(problem.id)
+        colours = _Colours(problem, state, flagged, now, window_days)
+        note = flag_note(flagged, names, colours.flag) if flagged is not None else None
         for measure in problem.measures:
             history = tuple(_step(change, names) for change in changes.get(measure.id, []))
-            rows.append(_row(problem, measure, state, evidence.get(measure.id, 0), history, reopen))
+            rows.append(_row(problem, measure, state, evidence.get(measure.id, 0), history, reopen,
+                             colours, note))
     return rows
 
 
+def row_json(row: LedgerRow) -> dict[str, Any]:
+    """One ledger row as JSON-ready values (``rectiflow ledger --json``): dates as ``YYYY-MM-DD``,
+    times as ISO 8601 UTC, warnings as ``{"colour", "days_left", "text"}`` or null (none: done or
+    closed), the active flag as ``{"reason", "deadline", "by", "by_login", "at", "warning"}`` or null."""
+    flag = row.flag
+    return {
+        "number": row.number, "part": row.part, "problem_number": row.problem_number, "problem": row.problem,
+        "problem_status": row.problem_status.value, "measure": row.measure,
+        "responsible_leader": row.responsible_leader, "lead_unit": row.lead_unit,
+        "responsible_units": row.responsible_units,
+        "deadline": row.deadline.isoformat() if row.deadline else None, "deadline_text": row.deadline_text,
+        "original_deadline": row.original_deadline.isoformat() if row.original_deadline else None,
+        "status": row.status.value, "progress": row.progress, "evidence_count": row.evidence_count,
+        "long_term": row.long_term,
+        "warning": warning_json(row.warning), "problem_warning": warning_json(row.problem_warning),
+        "flag": None if flag is None else {
+            "reason": flag.reason, "deadline": flag.deadline.isoformat(), "by": flag.by, "by_login": flag.by_login,
+            "at": flag.at.isoformat(), "warning": warning_json(flag.warning)},
+    }
+
+
+class _Colours:
+    """A problem's warning colours at ``now``: each open measure's, its flag's and its own."""
+
+    def __init__(self, problem: Problem, state: ProblemState, flagged: ProblemFlag | None, now: datetime | None,
+                 window_days: int) -> None:
+        self.measures: dict[int, DeadlineWarning | None] = {}
+        self.flag: DeadlineWarning | None = None
+        self.problem: DeadlineWarning | None = None
+        if now is None:
+            return
+        for measure in problem.measures:
+            self.measures[measure.id] = measure_warning(
+                measure.deadline, state.measures.get(measure.id, S.NOT_STARTED), state.status, now,
+                window_days=window_days, long_term=problem.long_term)
+        if flagged is not None:
+            self.flag = flag_warning(flagged.deadline, state.status, now, window_days=window_days)
+        self.problem = problem_warning(self.measures.values(), state.status, long_term=problem.long_term,
+                                       flag=self.flag)
+
+
 def _row(problem: Problem, measure: Measure, state: ProblemState, evidence: int,
-         history: tuple[DeadlineStep, ...], reopen: Reopening | None) -> LedgerRow:
+         history: tuple[DeadlineStep, ...], reopen: Reopening | None, colours: _Colours,
+         flag: FlagNote | None) -> LedgerRow:
     leader = measure.responsible_leader or problem.responsible_leader
     lead_unit = measure.lead_unit or problem.lead_unit
     return LedgerRow(
@@ -135,6 +204,9 @@ def _row(problem: Problem, measure: Measure, state: ProblemState, evidence: int,
         original_deadline=_original(history, measure.deadline),
         deadline_history=history,
         reopen=reopen,
+        warning=colours.measures.get(measure.id),
+        problem_warning=colours.problem,
+        flag=flag,
     )
 
 
