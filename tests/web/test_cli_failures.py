@@ -327,3 +327,18 @@ def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path: Path) -
         assert error_line(rectiflow(sqlite_url(impostor), *args)) == (
             f"Error: the file {impostor} is not a SQLite database, or is damaged (file is not a database)"), args
     assert impostor.read_bytes() == SEED.read_bytes()
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """``rectiflow ledger | head -1``: the rest of the output has nowhere to go; no error, no traceback."""
+    database = tmp_path / "demo.db"
+    script = Path(sys.executable).with_name("rectiflow")
+    command = [str(script)] if script.exists() else [sys.executable, "-c", "from web.cli import main; main()"]
+    env = {**os.environ, "RECTIFLOW_DATABASE_URL": sqlite_url(database)}
+    subprocess.run([*command, "demo"], capture_output=True, env=env, check=True)
+
+    with subprocess.Popen([*command, "ledger"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as ledger:
+        assert ledger.stdout is not None
+        ledger.stdout.close()  # the reader is gone before the first line, as after ``head -0``
+        _, errors = ledger.communicate(timeout=60)
+    assert ledger.returncode == 141 and errors == b""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import io
 import logging
 import os
 import re
@@ -54,11 +55,21 @@ def failures(url: URL | None = None) -> Iterator[None]:
         yield
     except _CLICK_ENDINGS:
         raise
+    except BrokenPipeError:
+        _reader_gone()
     except Exception as exc:
         if isinstance(exc, OSError):
             _collect_abandoned_files(exc)
         message = explain(exc, url or _app_database_url())
         raise click.ClickException(message if message is not None else internal_error(exc)) from None
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of the output went away (``rectiflow ledger | head``): stop quietly, as Unix tools
+    do (exit 141, 128 + SIGPIPE), and keep Python from complaining when it flushes stdout at exit."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(141)
 
 
 def explain(exc: Exception, url: URL | None) -> str | None:
