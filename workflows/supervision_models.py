@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -74,6 +74,9 @@ class ProblemFlag(Base):
     """A problem flagged for supervision (挂牌督办): why, by when, by whom; cleared when lifted."""
 
     __tablename__ = "problem_flag"
+    # at most one active flag per problem, whatever two supervisors do at the same moment
+    __table_args__ = (Index("ux_problem_flag_active", "problem_id", unique=True,
+                            sqlite_where=text("cleared_at IS NULL"), postgresql_where=text("cleared_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), index=True)

@@ -69,6 +69,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('problem_flag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_problem_flag_problem_id'), ['problem_id'], unique=False)
+        batch_op.create_index('ux_problem_flag_active', ['problem_id'], unique=True,
+                              sqlite_where=sa.text('cleared_at IS NULL'), postgresql_where=sa.text('cleared_at IS NULL'))
     op.create_table(
         'scheduler_heartbeat',
         sa.Column('replica', sa.String(length=200), nullable=False),
@@ -84,6 +86,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('scheduler_heartbeat')
     with op.batch_alter_table('problem_flag', schema=None) as batch_op:
+        batch_op.drop_index('ux_problem_flag_active', sqlite_where=sa.text('cleared_at IS NULL'),
+                            postgresql_where=sa.text('cleared_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_problem_flag_problem_id'))
     op.drop_table('problem_flag')
     with op.batch_alter_table('reminder', schema=None) as batch_op:
