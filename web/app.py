@@ -25,6 +25,7 @@ from . import (
     i18n,
     inbox,
     navigation,
+    reminders,
     report_assets,
     steps,
     tasks,
@@ -89,7 +90,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     report_assets.init_app(app)
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
-    for area in (inbox, tasks, evidence, delegation):
+    for area in (inbox, tasks, evidence, delegation, reminders):
         app.register_blueprint(area.bp)
     app.after_request(_add_security_headers)
     return app

@@ -73,7 +73,29 @@ Keys:
     database keeps UTC. An unknown zone stops the start-up.
 ``WARNING_WINDOW_DAYS`` (10)
     Days before a deadline from which the inbox shows it yellow (inside the window)
-    rather than green; 0 turns yellow off. A whole number >= 0.
+    rather than green; 0 turns yellow off. A whole number >= 0. A measure turning
+    yellow also reminds its officers (临期预警, ``workflows.reminders``).
+``REMINDER_REPEAT_DAYS`` (7), ``VERIFICATION_WAIT_DAYS`` (7)
+    Days between the reminders of a measure that stays overdue (to its officers and
+    its responsible leader), and how long a problem may wait for verification before
+    supervision is reminded. Whole numbers >= 1.
+
+``SMTP_HOST`` (none: reminders are not mailed), ``SMTP_PORT`` (25, 587 or 465 by security)
+    The mail server that reminders are sent through (``web.mailer``). Without a host,
+    reminders are only shown in the app and by ``rectiflow reminders``.
+``SMTP_SECURITY`` (``starttls``)
+    ``starttls`` (port 587), ``ssl`` (implicit TLS, port 465) or ``none`` (port 25).
+    Certificates are checked against the system's trust store.
+``SMTP_USERNAME``, ``SMTP_PASSWORD`` (none)
+    Sign-in at the mail server: both or neither, and never with ``SMTP_SECURITY=none``.
+``MAIL_SENDER``
+    The From address of reminders, e.g. ``整改通 <zhenggai@example.gov.cn>``; needed
+    when ``SMTP_HOST`` is set.
+``MAIL_MAX_ATTEMPTS`` (5), ``MAIL_RETRY_SECONDS`` (60)
+    How many times a reminder's mail is tried, and the wait after the first failure,
+    doubled after each further one (60 s, 120 s, 240 s …); after the last attempt the
+    reminder shows its mail as failed. One failing address never holds back the others.
+    Whole numbers >= 1.
 
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
@@ -93,6 +115,8 @@ from sqlalchemy.exc import ArgumentError
 
 from workflows.evidence_store import DEFAULT_EXTENSIONS as DEFAULT_EVIDENCE_EXTENSIONS
 from workflows.evidence_store import FILE_TYPES as EVIDENCE_FILE_TYPES
+
+from .mailer import smtp_settings
 
 ENV_PREFIX = "RECTIFLOW_"
 INSTANCE_FILE = "rectiflow.cfg"
@@ -126,6 +150,16 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_AGE_SECONDS": 12 * 60 * 60,
     "DISPLAY_TIMEZONE": "Asia/Shanghai",
     "WARNING_WINDOW_DAYS": 10,
+    "REMINDER_REPEAT_DAYS": 7,
+    "VERIFICATION_WAIT_DAYS": 7,
+    "SMTP_HOST": None,
+    "SMTP_PORT": None,  # None: 25, 587 or 465 by SMTP_SECURITY
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_SENDER": None,
+    "MAIL_MAX_ATTEMPTS": 5,
+    "MAIL_RETRY_SECONDS": 60,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -241,6 +275,7 @@ def _validate(settings: dict[str, Any]) -> None:
     _validate_sign_in(settings)
     _validate_evidence(settings)
     _validate_display(settings)
+    _validate_reminders(settings)
 
 
 def _validate_url_timeouts(query: Mapping[str, Any]) -> None:
@@ -275,6 +310,17 @@ def _validate_display(settings: dict[str, Any]) -> None:
     window = settings.get("WARNING_WINDOW_DAYS")
     if not isinstance(window, int) or isinstance(window, bool) or window < 0:
         raise ConfigError(f"WARNING_WINDOW_DAYS must be a whole number >= 0, got {window!r}")
+
+
+def _validate_reminders(settings: dict[str, Any]) -> None:
+    for key in ("REMINDER_REPEAT_DAYS", "VERIFICATION_WAIT_DAYS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS"):
+        value = settings.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
+    try:
+        smtp_settings(settings)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _validate_evidence(settings: dict[str, Any]) -> None:

@@ -137,6 +137,9 @@ ROUTES: dict[tuple[str, str], Route] = {
 # Pages every signed-in person may open: (endpoint, method) -> (path, status for the signed in).
 OPEN_TO_SIGNED_IN: dict[tuple[str, str], tuple[str, int]] = {
     ("inbox.index", "GET"): ("/", 200),
+    # Each person's own reminders (issue 10); marking read without an id marks one's own, all of them.
+    ("reminders.index", "GET"): ("/reminders", 200),
+    ("reminders.read", "POST"): ("/reminders/read", 302),
     ("auth.logout", "POST"): ("/logout", 302),
 }
 # Endpoints anyone may open: (endpoint, method) -> (path, form, status signed in, status signed out).
