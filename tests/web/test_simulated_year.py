@@ -5,8 +5,8 @@ China and the scheduler's own job (``web.scheduler.run_tick``: timers, then remi
 it would on a server. People act on their tasks on chosen days, through the same services the
 web and the command line use. Over the year: monthly reports of a long-term problem arrive in
 the officers' inboxes; deadlines pass into the warning window and then overdue, escalated to the
-leader; a problem closed in the first week comes back for 回头看 six months later, which finds
-a rebound and reopens it with fresh deadlines.
+leader and reminded to the people concerned; a problem closed in the first week comes back for
+回头看 six months later, which finds a rebound and reopens it with fresh deadlines.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from workflows import tasks as task_service
 from workflows.deadlines import CHINA
 from workflows.demo import create_demo_plan
 from workflows.ledger import ledger_rows
-from workflows.models import InspectionRound
+from workflows.models import InspectionRound, Measure, Reminder, ReminderReason
 from workflows.models import ProblemStatus as S
 from workflows.people import actor_by_login
 from workflows.schema import deploy_bundled
@@ -111,6 +111,28 @@ class Year:
                 select(ProcessEvent).where(ProcessEvent.instance_id == problem.instance_id).order_by(ProcessEvent.id))]
 
 
+    def reminders_about(self, item_key: str) -> dict[tuple[str, ReminderReason], list[date]]:
+        """The days each person was reminded about ``item_key``, by reason."""
+        found: dict[tuple[str, ReminderReason], list[date]] = {}
+        with self.found.unit_of_work() as session:
+            for reminder in session.scalars(select(Reminder).where(Reminder.item_key == item_key)
+                                            .order_by(Reminder.created_at, Reminder.id)):
+                days = found.setdefault((reminder.recipient, reminder.reason), [])
+                days.append(reminder.created_at.astimezone(CHINA).date())
+        return found
+
+    def people_of(self, row: Any) -> tuple[str, str]:
+        """The officer of the measure's unit and its responsible leader (logins)."""
+        with self.found.unit_of_work() as session:
+            measure = session.get(Measure, row.measure_id)
+            assert measure is not None
+            unit = measure.responsible_units[0] if measure.responsible_units else (
+                measure.lead_unit or measure.problem.lead_unit)
+            leader = measure.responsible_leader or measure.problem.responsible_leader
+            assert unit is not None and leader is not None
+            return OFFICER_OF_UNIT[unit.code], leader.login
+
+
 def _number(text: str) -> LedgerNumber:
     parts = [int(p) for p in text.split(".")]
     return LedgerNumber(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
@@ -171,6 +193,18 @@ def test_a_year_of_supervision_runs_on_the_clock_alone(year: Year) -> None:
     overdue = [(key, day) for name, key, day in year.events_of(LEFT_ALONE) if name == "measure_overdue"]
     assert len(overdue) == len({key for key, _ in overdue}) == len([n for n in rows if n.startswith(LEFT_ALONE + ".")])
     assert (f"measure:{left_alone.measure_id}", left_alone.deadline + timedelta(days=1)) in overdue
+
+    # Reminders went out by themselves: the officer when the window opened, officer and leader once
+    # overdue, and again every REMINDER_REPEAT_DAYS (7) while it stays overdue; each cause once.
+    reminders = year.reminders_about(f"measure:{left_alone.measure_id}")
+    officer, leader = year.people_of(left_alone)
+    assert reminders[(officer, ReminderReason.WARNING)] == [year.day(warn_day)]
+    overdue_day = left_alone.deadline + timedelta(days=1)
+    for person in (officer, leader):
+        assert reminders[(person, ReminderReason.OVERDUE)] == [overdue_day]
+        again = reminders[(person, ReminderReason.OVERDUE_AGAIN)]
+        assert again[:3] == [overdue_day + timedelta(days=7 * k) for k in (1, 2, 3)]
+        assert all(b - a == timedelta(days=7) for a, b in zip(again, again[1:], strict=False))
 
     # 回头看 six months after 销号 (the diagram's P6M), not before; the rebound reopened the problem.
     assert closed_on is not None and lookback_on is not None
