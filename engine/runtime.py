@@ -9,7 +9,7 @@ never a lost update, and in a savepoint, so a failed step writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Container, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from .script_env import SandboxScriptEngine, step_script_engine
 from .serialization import StateSerializer
 from .step import Audit, instance_step, new_instance_step
 from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS
+from .timer_firing import TimerFiring
 from .timers import all_tasks
 
 __all__ = ["MAX_ROUNDS", "MAX_TIMER_ATTEMPTS", "WorkflowEngine"]
@@ -287,6 +288,21 @@ class WorkflowEngine:
         ``time_budget`` seconds wait for the next tick.
         """
         return timer_firing.fire_due_timers(self, session, now or self.clock(), limit=limit, time_budget=time_budget)
+
+    def fire_next_due_timer(
+        self, session: Session, now: datetime | None = None, *,
+        passed: Collection[int] = (), advanced: Container[int] = (),
+    ) -> TimerFiring | None:
+        """Lock ONE instance whose timers are due at ``now`` and that no one else holds, and fire them.
+
+        Returns what became of it, or None when nothing due is left for this caller. The caller
+        commits at once (one instance per unit of work), so schedulers running side by side take
+        different instances (PostgreSQL: ``FOR UPDATE SKIP LOCKED``) and each timer fires once.
+        ``passed`` and ``advanced``: the instances this tick already left or advanced
+        (:func:`engine.timer_firing.fire_next_due_timer`).
+        """
+        return timer_firing.fire_next_due_timer(self, session, now or self.clock(), passed=passed,
+                                                advanced=advanced)
 
     def incidents(self, session: Session, *, limit: int = 200) -> list[Timer]:
         """Timers that gave up after ``MAX_TIMER_ATTEMPTS`` failed attempts, the longest overdue first."""

@@ -1,51 +1,92 @@
-"""The timer scheduler: fires due BPMN timers on an interval, one transaction per tick.
+"""The timer scheduler: fires due BPMN timers on an interval, one committed unit of work per instance.
 
 It is started explicitly (``rectiflow serve`` or ``rectiflow scheduler``), never
 by ``create_app``: several web workers must not each run their own, and a
-reloader parent must not run one beside its child.
+reloader parent must not run one beside its child. Any number of ``rectiflow scheduler``
+processes may run against one PostgreSQL: each tick takes instances no other process
+holds (web/timer_jobs.py), so every timer fires once.
+
+A tick fires what is due (``due_at <= now``), so a tick that comes late, or the first one
+after every process was down, fires everything that fell due meanwhile. APScheduler is told
+never to drop a late run (``misfire_grace_time=None``) and to run one tick for several missed
+(``coalesce``), and one tick at a time per process (``max_instances=1``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from .reminder_jobs import run_reminder_jobs
 from .services import Services, services
+from .timer_jobs import Replica, fire_due_timers
 
 log = logging.getLogger(__name__)
 JOB_ID = "fire_due_timers"
 
 
-def run_tick(found: Services, now: datetime | None = None) -> list[int]:
-    """One scheduler job: fire due timers and commit; a failure rolls back and is logged."""
+def run_tick(found: Services, now: datetime | None = None, *, replica: Replica | None = None) -> list[int]:
+    """One scheduler job: fire due timers (each instance committed on its own), record this
+    replica's heartbeat, then run the reminder jobs; returns the instances advanced.
+
+    Nothing escapes: a failure is logged (and kept in the heartbeat), and the next tick tries again.
+    """
+    run = fire_due_timers(found, now, progress=replica.beat_while_busy(found) if replica else None)
+    if run.advanced or run.failed:
+        log.info("timers fired in %d instance(s), %d failed", len(run.advanced), len(run.failed))
+    if replica is not None:
+        replica.beat(found, fired=len(run.advanced), error=run.error)
     try:
-        with found.unit_of_work() as session:
-            advanced = found.workflow_engine.fire_due_timers(session, now)
-    except Exception:
-        log.exception("timer tick failed; it will be retried on the next tick")
-        return []
-    if advanced:
-        log.info("timers fired in %d instance(s)", len(advanced))
-    return advanced
+        run_reminder_jobs(found, now or found.workflow_engine.clock())  # it logs what it did
+    except Exception:  # reminders must never stop timers: the next tick runs them again
+        log.exception("reminder jobs failed; timers are not affected")
+    return run.advanced
+
+
+class _BusyTickFilter(logging.Filter):
+    """Drops APScheduler's warning that a tick was skipped because the previous one still runs:
+    with a short interval a long pass over a backlog is expected, and the next tick follows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
+
+
+_BUSY_TICK = _BusyTickFilter()
 
 
 def _configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    scheduler.add_job(
+    found = services(app)
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
+
+    jobs: list[Job] = []
+
+    def next_tick() -> datetime | None:
+        # The job object itself, never scheduler.get_job: that takes the lock shutdown() holds
+        # while it waits for this very job to end.
+        when: datetime | None = jobs[0].next_run_time if jobs else None
+        return when.astimezone(UTC) if when is not None else None
+
+    replica = Replica.of_this_process(found.workflow_engine.clock(), interval, next_tick)
+    logging.getLogger("apscheduler.scheduler").addFilter(_BUSY_TICK)  # added once, however many apps
+    jobs.append(scheduler.add_job(
         run_tick,
         "interval",
-        args=[services(app)],
-        seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
+        args=[found],
+        kwargs={"replica": replica},
+        seconds=interval,
         id=JOB_ID,
         max_instances=1,
         coalesce=True,
+        misfire_grace_time=None,
         next_run_time=datetime.now().astimezone(),
-    )
+    ))
     return scheduler
 
 
@@ -74,7 +115,12 @@ def start_background(app: Flask, *, use_reloader: bool = False) -> BackgroundSch
 
 
 def run_blocking(app: Flask) -> None:
-    """Run the scheduler in the foreground (its own process beside gunicorn)."""
+    """Run the scheduler in the foreground (its own process beside gunicorn), logging what it fires."""
+    if not logging.getLogger().handlers:  # a process of its own: its log is its only output
+        # Warnings from everyone (a failing timer, a lost heartbeat); what the scheduler fired from
+        # web.*; not SpiffWorkflow's line per task nor APScheduler's line per tick.
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("web").setLevel(logging.INFO)
     scheduler = BlockingScheduler(timezone="UTC")
     _configure(scheduler, app)
     scheduler.start()

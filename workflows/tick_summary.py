@@ -4,7 +4,8 @@
 the attempts of the timers due); ``summarise_tick`` reads what the tick added in the instances it
 advanced — ``measure_overdue`` events, look-back and periodic-report tasks — and which due timers
 failed (their attempts went up), and names each by its ledger number and text. ``tick_lines``
-says it as the command line prints it.
+says it as the command line prints it. ``timer_items`` names the item a timer is about (the
+incident list says which measure's timer gave up).
 """
 
 from __future__ import annotations
@@ -128,6 +129,28 @@ def summarise_tick(session: Session, mark: TickMark, advanced: Sequence[int]) ->
     for items in (summary.overdue, summary.lookbacks, summary.reports, summary.other_tasks, summary.failures):
         items.sort(key=lambda item: _order(item.number))
     return summary
+
+
+def timer_items(session: Session, timers: Sequence[Timer]) -> dict[int, Happening]:
+    """The item each timer is about, by timer id: its measure (``2.2.1`` and the measure's text) when
+    its item key names one, else its instance's problem (``2.2`` and the title); timers of an
+    instance outside any problem are left out."""
+    problems = {p.instance_id: p for p in session.scalars(
+        select(Problem).where(Problem.instance_id.in_({t.instance_id for t in timers}))
+        .options(joinedload(Problem.part))
+    )}
+    measures = _measures(session, [t.item_key for t in timers])
+    items = {}
+    for timer in timers:
+        problem = problems.get(timer.instance_id)
+        measure = measures.get(measure_id(timer.item_key) or 0)
+        if problem is None:
+            continue
+        if measure is not None and measure.problem_id == problem.id:
+            items[timer.id] = Happening(_number(problem, measure), measure.text, deadline=measure.deadline)
+        else:
+            items[timer.id] = Happening(_number(problem), problem.title)
+    return items
 
 
 def _order(number: str) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""The scheduler job: fires due timers in one committed unit of work."""
+"""The scheduler job: fires due timers, each instance in a committed unit of work of its own."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ def test_a_tick_fires_due_timers_and_commits(db_engine, committing_sessions, clo
 def test_a_failing_tick_rolls_back_and_reports_nothing(db_engine, committing_sessions, monkeypatch, caplog):
     app = make_test_app(db_engine)
 
-    def broken(session, now=None):
+    def broken(session, now=None, **_tick):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services(app).workflow_engine, "fire_due_timers", broken)
+    # The scheduler fires one instance per unit of work (engine.fire_next_due_timer), not the batch.
+    monkeypatch.setattr(services(app).workflow_engine, "fire_next_due_timer", broken)
     assert run_tick(services(app)) == []
     assert "timer tick failed" in caplog.text
 
