@@ -16,6 +16,7 @@ from engine.db import make_engine, make_session_factory
 
 from . import (
     auth,
+    dashboard,
     db_session,
     delegation,
     errors,
@@ -23,12 +24,17 @@ from . import (
     formatting,
     health,
     i18n,
+    imports,
     inbox,
+    ledger,
     navigation,
+    problems,
+    public,
     reminders,
     report_assets,
     steps,
     tasks,
+    vendor,
 )
 from .cli.commands import init_app as init_cli
 from .config import load_config
@@ -90,7 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     report_assets.init_app(app)
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
-    for area in (inbox, tasks, evidence, delegation, reminders):
+    for area in (inbox, tasks, evidence, delegation, reminders, ledger, problems, dashboard, imports, public, vendor):
         app.register_blueprint(area.bp)
     app.after_request(_add_security_headers)
     return app

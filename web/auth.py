@@ -38,7 +38,7 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 # Endpoints anyone may open; everything else needs a signed-in person.
-PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health"})
+PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health", "vendor.asset"})
 PUBLIC_PATH_PREFIX = "/public/"
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, g, url_for
+from flask import Flask, current_app, g, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.inbox import held_count
@@ -29,7 +29,10 @@ BADGE_KEY = "rectiflow_open_task_count"
 # Section key → (roles that see it, ``None``: everyone signed in; endpoint, ``None``: not built yet).
 _SECTIONS: tuple[tuple[str, frozenset[Role] | None, str | None], ...] = (
     ("inbox", INBOX_ROLES, "inbox.index"),
-    ("ledger", None, None),
+    ("ledger", None, "ledger.index"),
+    ("dashboard", frozenset({Role.LEADER, Role.SUPERVISION, Role.ADMIN}), "dashboard.index"),
+    ("import", frozenset({Role.SUPERVISION, Role.ADMIN}), "imports.index"),
+    ("publish", frozenset({Role.SUPERVISION, Role.ADMIN}), "public.manage"),
     ("admin", frozenset({Role.ADMIN}), None),
 )
 
@@ -47,7 +50,7 @@ def nav_items(person: Person, *, open_tasks: int | None = None) -> list[NavItem]
     """The sections ``person`` may open, in header order; the inbox carries ``open_tasks``."""
     roles = person.roles
     return [
-        NavItem(key=f"nav.{section}", url=url_for(endpoint) if endpoint else None,
+        NavItem(key=f"nav.{section}", url=url_for(endpoint) if endpoint in current_app.view_functions else None,
                 badge=open_tasks if section == "inbox" else None)
         for section, allowed, endpoint in _SECTIONS
         if allowed is None or roles & allowed

@@ -305,5 +305,8 @@ class ProblemStatus(enum.StrEnum):
     NOT_STARTED = "未启动"
 
 
-# The supervision tables live in their own module; importing the domain's models registers them too.
+# The supervision, import-draft and publishing tables live in their own modules; importing the
+# domain's models registers them too.
+from .import_draft_models import DraftKind, DraftStatus, ImportDraft  # noqa: E402, F401
+from .publication_models import FeedbackStatus, Publication, PublicFeedback  # noqa: E402, F401
 from .supervision_models import MailStatus, ProblemFlag, Reminder, ReminderReason  # noqa: E402, F401

@@ -1,7 +1,9 @@
 """Every route with every role: nobody sees, claims, completes, reassigns or downloads what is not theirs.
 
-The table ``ROUTES`` names every endpoint of the app; a route added without a row fails
-``test_every_route_is_in_the_table``. Each row says which roles succeed; every other role
+The table ``ROUTES`` names every endpoint of issue 8's areas; later areas (ledger, problem page,
+dashboard, import, public page…) walk their routes in their own ``test_authorisation_<area>.py``
+and list them in its ``COVERED_ROUTES``; a route in neither fails ``test_every_route_is_in_the_table``.
+Each row says which roles succeed; every other role
 is refused — 404 when it may not even see the task (the same answer as a task that does not
 exist), 403 when it sees the task but may not act on it, the sign-in page when signed out —
 and a refused request changes nothing (every task's state and the evidence rows are compared).
@@ -9,8 +11,10 @@ and a refused request changes nothing (every task's state and the evidence rows 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,7 +154,18 @@ OPEN_TO_ALL: dict[tuple[str, str], tuple[str, dict[str, str] | None, int, int]] 
     ("health.health", "GET"): ("/health", None, 200, 200),
     ("report_stylesheet", "GET"): ("/static/report.css", None, 200, 200),
     ("static", "GET"): ("/static/app.css", None, 200, 200),
+    # Browser libraries from npm (web/vendor.py): public files, like the stylesheet.
+    ("vendor.asset", "GET"): ("/vendor/echarts.js", None, 200, 200),
 }
+
+
+def _area_tables() -> set[tuple[str, str]]:
+    """The routes each later area walks in its own ``test_authorisation_<area>.py`` (``COVERED_ROUTES``)."""
+    covered: set[tuple[str, str]] = set()
+    for path in sorted(Path(__file__).parent.glob("test_authorisation_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        covered |= set(module.COVERED_ROUTES)
+    return covered
 
 
 def _call(client: FlaskClient, method: str, path: str, data: dict[str, Any] | None = None) -> TestResponse:
@@ -165,7 +180,7 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
     """A route added without a row here fails, so no route escapes the walk."""
     registered = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
                   for method in rule.methods or () if method not in ("HEAD", "OPTIONS")}
-    covered = set(ROUTES) | set(OPEN_TO_SIGNED_IN) | set(OPEN_TO_ALL)
+    covered = set(ROUTES) | set(OPEN_TO_SIGNED_IN) | set(OPEN_TO_ALL) | _area_tables()
     missing = sorted(registered - covered)
     assert not missing, f"routes without an authorisation row in {__name__}: {missing}"
     absent = sorted(set(ROUTES) - registered)
