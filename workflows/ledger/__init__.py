@@ -25,7 +25,7 @@ Public surface: ``ledger_rows`` and ``LedgerRow`` (the ledger as rows), ``export
 from .export import export_ledger, round_meta, sheet_title, shown_status, write_round_sheet
 from .guard import WorkbookLimits, cell_problem, open_workbook, sheet_rows
 from .history_text import deadline_history_text, deadline_note, reopen_text, step_text
-from .importer import LedgerImportResult, LedgerValidationError, import_ledger
+from .importer import LedgerImportResult, LedgerValidationError, apply_ledger, import_ledger, read_ledger
 from .layout import (
     COLUMN_WIDTHS,
     DATE_FORMAT,
@@ -78,6 +78,8 @@ __all__ = [
     "sheet_rows",
     "export_ledger",
     "import_ledger",
+    "apply_ledger",
+    "read_ledger",
     "round_meta",
     "sheet_title",
     "shown_status",

@@ -239,16 +239,9 @@ class _Reader:
         return round_id
 
 
-def import_ledger(
-    session: Session,
-    engine: WorkflowEngine,
-    path_or_stream: str | Path | IO[bytes],
-    *,
-    actor: Actor,
-    at: datetime,
-    as_new: bool = False,
-    limits: WorkbookLimits = WorkbookLimits(),  # noqa: B008 (frozen, so one shared default is safe)
-) -> LedgerImportResult:
+def import_ledger(session: Session, engine: WorkflowEngine, path_or_stream: str | Path | IO[bytes], *,
+                  actor: Actor, at: datetime, as_new: bool = False,
+                  limits: WorkbookLimits = WorkbookLimits()) -> LedgerImportResult:  # noqa: B008 (frozen: shareable)
     """Apply a ledger workbook: sheets with keys update their round, sheets without create one.
 
     ``as_new`` ignores the keys, so that an exported workbook becomes a new round (in this or
@@ -256,20 +249,25 @@ def import_ledger(
     not a workbook or exceeds ``limits``, and ``LedgerValidationError`` with every error found
     in its cells, before anything is written. Only flushes.
     """
+    sheets = read_ledger(session, engine, path_or_stream, as_new=as_new, limits=limits)
+    return apply_ledger(session, engine, sheets, actor=actor, at=at)
+
+
+def read_ledger(session: Session, engine: WorkflowEngine, path_or_stream: str | Path | IO[bytes], *,
+                as_new: bool = False, limits: WorkbookLimits = WorkbookLimits()) -> list[_Sheet]:  # noqa: B008
+    """Validate a workbook as ``import_ledger`` does and return its sheets; writes nothing (a dry run)."""
     workbook = open_workbook(path_or_stream, limits)
     metas = read_meta(workbook, limits)
     ledgers = [ws for ws in workbook.worksheets if ws.title != META_SHEET]
     reader = _Reader(session)
-    sheets = []
-    rows_left = limits.max_rows
+    sheets, rows_left = [], limits.max_rows
     for ws in ledgers:
         reader.where = f"工作表“{ws.title}” " if len(ledgers) > 1 else ""
         if ws.max_row > rows_left:  # counted before reading: reading a sheet creates its empty cells
             reader.error(None, None, f"行数过多（整个工作簿最多读取 {limits.max_rows:,} 行）")
             break
         rows_left -= ws.max_row
-        sheet = reader.sheet(ws, as_new, limits)
-        if sheet is not None:
+        if (sheet := reader.sheet(ws, as_new, limits)) is not None:
             sheets.append(sheet)
     reader.where = ""
     for sheet in sheets:
@@ -284,6 +282,12 @@ def import_ledger(
         reader.error(None, None, "工作簿中没有台账工作表")
     if reader.errors:
         raise LedgerValidationError(reader.errors)
+    return sheets
+
+
+def apply_ledger(session: Session, engine: WorkflowEngine, sheets: list[_Sheet], *, actor: Actor,
+                 at: datetime) -> LedgerImportResult:
+    """Write what ``read_ledger`` validated, all or nothing. Only flushes."""
     result = LedgerImportResult()
     with session.begin_nested():  # all or nothing, even if a write fails after validation
         for sheet in sheets:

@@ -12,7 +12,7 @@ and Chinese dates), ``tree`` (the parsed tree), ``docx`` (Word files, bounded), 
 """
 
 from .dates import parse_deadline
-from .docx import DEFAULT_MAX_XML_BYTES, DocxRefused
+from .docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
 from .parser import MAX_FILE_BYTES, PlanImportError, parse_file, parse_text
 from .service import (
     FillInResult,
@@ -55,6 +55,7 @@ __all__ = [
     "find_or_create_unit",
     "find_person",
     "import_plan",
+    "read_docx_text",
     "measure_by_number",
     "parse_deadline",
     "parse_file",
