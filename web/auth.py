@@ -38,7 +38,8 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 # Endpoints anyone may open; everything else needs a signed-in person.
-PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health", "vendor.asset"})
+PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health", "vendor.asset",
+                              "public.index", "public.publication", "public.feedback"})
 PUBLIC_PATH_PREFIX = "/public/"
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -97,6 +97,14 @@ Keys:
     reminder shows its mail as failed. One failing address never holds back the others.
     Whole numbers >= 1.
 
+``FEEDBACK_RATE_LIMIT`` (5), ``FEEDBACK_RATE_WINDOW_SECONDS`` (3600)
+    How many opinions (意见建议) one client address may send from the public page within the
+    window; more are refused with a message and not stored. Addresses are kept only as a
+    hash keyed with ``SECRET_KEY``. Whole numbers >= 1 (checked by ``web.public`` at start-up).
+``FEEDBACK_MAX_BYTES`` (65536)
+    Largest body of a feedback post in bytes (the text holds at most 2,000 characters); a
+    larger one is refused with the form and a message, before it is read. >= 1.
+
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
 """
@@ -160,6 +168,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_SENDER": None,
     "MAIL_MAX_ATTEMPTS": 5,
     "MAIL_RETRY_SECONDS": 60,
+    "FEEDBACK_RATE_LIMIT": 5,
+    "FEEDBACK_RATE_WINDOW_SECONDS": 60 * 60,
+    "FEEDBACK_MAX_BYTES": 64 * 1024,
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -26,6 +26,9 @@ class Stage(enum.StrEnum):
     CLOSE_LONG_TERM = "close_long_term"  # supervision follows a long-term problem until closing it
     LONG_TERM_REPORT = "long_term_report"  # the officer's periodic report on a long-term problem
     LOOKBACK = "lookback"  # supervision looks back months after closing, for a rebound
+    # Not a problem's stage: supervision triages an opinion from the public page (bpmn/feedback_triage.bpmn);
+    # its decision is applied by workflows.feedback, never by the generic task completion.
+    FEEDBACK_TRIAGE = "feedback_triage"
 
 
 # The stages the domain relies on (the ledger's statuses, measure progress). A diagram without

@@ -16,6 +16,7 @@ from flask import flash, redirect, request, url_for
 
 from engine import Actor, ConflictError, HumanTask, NotAllowed, TaskStateError, TaskStatus
 from workflows import forms
+from workflows.feedback import feedback_for_task
 from workflows.history import people_names
 from workflows.tasks import Submission, is_same_submission, submit
 
@@ -32,9 +33,16 @@ from .page import render_submitted_page, render_task_page, typed_values
 
 @bp.get("/tasks/<int:task_id>")
 def show(task_id: int) -> Any:
-    """The task, its problem and measures, the problem's history and — for its holder — the form."""
+    """The task, its problem and measures, the problem's history and — for its holder — the form.
+
+    A triage task of public feedback has its own page, where the decision is applied with it.
+    """
     actor = current_actor()
-    return render_task_page(task_or_404(task_id, actor), actor)
+    task = task_or_404(task_id, actor)
+    feedback = feedback_for_task(get_session(), task)
+    if feedback is not None:
+        return redirect(url_for("public.triage_page", feedback_id=feedback.id))
+    return render_task_page(task, actor)
 
 
 @bp.post("/tasks/<int:task_id>/complete")
