@@ -88,11 +88,13 @@ def export_ledger(
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
     window_days: int = 10,
+    measure_ids: Collection[int] | None = None,
 ) -> int:
     """Write one sheet per round to an .xlsx file or binary stream; returns the number of rows.
 
     ``progress`` is called with 1 after each row. Given ``now`` (the engine's clock) and the
     warning window, each sheet also has the 预警 and 挂牌督办 columns as they stand at ``now``.
+    Given ``measure_ids``, only those rows are written (a filtered or restricted view of the ledger).
     """
     if not rounds:
         raise ValidationError("there is no inspection round to export")
@@ -105,6 +107,8 @@ def export_ledger(
     for round_ in rounds:
         sheet = workbook.create_sheet(sheet_title(round_.title, used))
         rows = ledger_rows(session, round_, now=now, window_days=window_days)
+        if measure_ids is not None:
+            rows = [row for row in rows if row.measure_id in measure_ids]
         write_round_sheet(sheet, round_, rows, ambiguous, progress, supervision=now is not None)
         written += len(rows)
         text = json.dumps(round_meta(round_), ensure_ascii=False)

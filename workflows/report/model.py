@@ -16,7 +16,7 @@ a block looks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -217,10 +217,15 @@ def measures_paragraph(measures: Iterable[ReportMeasure], separator: str = "；"
     return "".join(pieces)
 
 
-def build_report(session: Session, round_: InspectionRound, *, on: date | None = None) -> Report:
+def build_report(session: Session, round_: InspectionRound, *, on: date | None = None,
+                 measure_ids: Collection[int] | None = None) -> Report:
     """The progress report of ``round_`` from its ledger, dated ``on`` (default: the round's report
-    date, else today)."""
-    parts, stats = _parts_and_stats(ledger_rows(session, round_))
+    date, else today); given ``measure_ids``, of those rows (measures) only — a filtered or
+    restricted view of the ledger, whose statistics then count only its problems and measures."""
+    rows = ledger_rows(session, round_)
+    if measure_ids is not None:
+        rows = [row for row in rows if row.measure_id in measure_ids]
+    parts, stats = _parts_and_stats(rows)
     unit = round_.inspected_unit.name if round_.inspected_unit else ""
     sections = round_.sections or {}
     organisation_heading, organisation = _section(sections.get("organisation"), "一", DEFAULT_ORGANISATION_HEADING,
