@@ -114,13 +114,13 @@ def problem_page(session: Session, engine: WorkflowEngine, problem_id: int, acto
     """The page of problem ``problem_id`` as ``actor`` sees it (None when there is no such problem)."""
     problem = session.scalar(
         select(Problem).where(Problem.id == problem_id)
-        .options(joinedload(Problem.part).joinedload(Part.round))
+        .options(joinedload(Problem.part).joinedload(Part.round),
+                 selectinload(Problem.measures).selectinload(Measure.responsible_units))
     )
     if problem is None:
         return None
-    round_ = _round_loaded(session, problem.part.round_id)
-    rows = [row for row in ledger_rows(session, round_, now=now, window_days=window_days)
-            if row.problem_id == problem.id]
+    round_ = problem.part.round
+    rows = ledger_rows(session, None, now=now, window_days=window_days, problems=[problem])
     visible = visible_measure_ids(session, actor, [problem.id])
     numbers = {measure.item_key: f"{problem.part.ordinal}.{problem.ordinal}.{measure.ordinal}"
                for measure in problem.measures}
@@ -163,18 +163,6 @@ def problem_diagram_xml(session: Session, problem_id: int) -> str | None:
         .join(Problem, Problem.instance_id == ProcessInstance.id)
         .where(Problem.id == problem_id)
     )
-
-
-def _round_loaded(session: Session, round_id: int) -> InspectionRound:
-    """The round with its parts, problems, measures and their units loaded in a few queries (the ledger
-    walks all of them; loaded lazily they would cost a query each)."""
-    round_ = session.scalar(
-        select(InspectionRound).where(InspectionRound.id == round_id)
-        .options(selectinload(InspectionRound.parts).selectinload(Part.problems).selectinload(Problem.measures)
-                 .selectinload(Measure.responsible_units))
-    )
-    assert round_ is not None  # a problem's part always belongs to a round
-    return round_
 
 
 def _evidence(session: Session, problem: Problem, task_ids: list[int]) -> list[Evidence]:

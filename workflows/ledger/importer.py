@@ -1,12 +1,8 @@
-"""Reading an edited ledger workbook back: validating every sheet, then applying it.
-
-Every row and cell is checked first and all problems are raised at once in one
-``LedgerValidationError``; nothing is written unless the whole workbook is valid.
-
-The workbook may come from anyone: it is opened within limits (``WorkbookLimits``), and in
-the columns an import applies a formula, an error value (``#REF!``), text no database can
-store or a value of the wrong type is an error naming its sheet and cell, never a traceback
-and never a silently cleared deadline or leader. Merged cells read as their top-left value.
+"""Reading an edited ledger workbook back: every sheet validated (all problems raised at once in one
+``LedgerValidationError``; nothing written unless the whole workbook is valid), then applied and audited.
+The workbook may come from anyone: it is opened within limits (``WorkbookLimits``); in the applied columns
+a formula, an error value (``#REF!``), text no database can store or a value of the wrong type is an error
+naming its sheet and cell, never a traceback or a silently cleared deadline. Merged cells read top-left.
 """
 
 from __future__ import annotations
@@ -23,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
 from engine import Actor, NotFound, WorkflowEngine
+from engine.audit import record
 
 from ..deadline_changes import record_change
 from ..errors import ValidationError
@@ -295,6 +292,9 @@ def apply_ledger(session: Session, engine: WorkflowEngine, sheets: list[_Sheet],
                 _create(session, engine, sheet, result, actor=actor, at=at)
             else:
                 _update(session, sheet, result, actor=actor, at=at)
+        # Audited, and so seen by what watches the audit log (the ledger page's memo).
+        record(session, at=at, actor=actor.key, action="ledger_imported", detail={"changed": result.changed_measures,
+               "created": [r.id for r in result.created], "updated": [r.id for r in result.updated]})
     return result
 
 

@@ -104,12 +104,18 @@ class LedgerRow:
         return history_text.deadline_note(self)
 
 
-def ledger_rows(session: Session, round_: InspectionRound, *, now: datetime | None = None,
-                window_days: int = 10) -> list[LedgerRow]:
+def ledger_rows(session: Session, round_: InspectionRound | None, *, now: datetime | None = None,
+                window_days: int = 10, problems: list[Problem] | None = None) -> list[LedgerRow]:
     """The round's ledger in document order, with each measure's deadline history, each problem's
     last reopening and active flag, and — given ``now`` — the warning colours with a warning window
-    of ``window_days``; a constant number of queries whatever the round's size."""
-    problems = round_problems(round_)
+    of ``window_days``; a constant number of queries whatever the round's size.
+
+    ``problems`` (in ledger order, with their parts and measures loaded) limits the rows to those
+    problems — one page, one problem — without loading the rest of the round (``round_`` may then be None).
+    """
+    if problems is None:
+        assert round_ is not None, "ledger_rows needs a round or its problems"
+        problems = round_problems(round_)
     states = derive(session, problems)
     measure_ids = [m.id for p in problems for m in p.measures]
     evidence = _evidence_counts(session, measure_ids)
