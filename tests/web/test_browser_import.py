@@ -1,7 +1,11 @@
-"""A real Chromium imports the seed report: 赵督查 (supervision) uploads it at /import, sees 10 parts,
-25 problems and 55 measures beside the source, fixes one measure's deadline and moves one measure to
-another problem in the preview, and confirms; the round then exists with the fix applied and its 25
-lifecycles running. Screenshots: ``import-preview-desktop`` and ``import-preview-phone`` (390 px).
+"""A real Chromium walks issue 11 end to end. 赵督查 (supervision) uploads the seed report at /import,
+sees 10 parts, 25 problems and 55 measures beside the source, fixes one measure's deadline and moves one
+measure to another problem in the preview, and confirms; the ledger then shows 10/25/55 with the fix
+applied; the problem page draws the diagram with the current step highlighted (bpmn-js overlays); the
+dashboard's charts render; supervision publishes, and a signed-out visitor reads the report at /public
+and sends feedback, which appears in supervision's inbox as a triage task. No console error anywhere.
+Screenshots: ``import-preview-desktop``, ``import-preview-phone`` (390 px), ``walk-ledger``,
+``walk-problem-diagram``, ``walk-dashboard``, ``walk-public``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ def live(tmp_path: Path) -> Iterator[LiveApp]:
         yield served
 
 
-def test_supervision_imports_corrects_and_confirms_the_seed(live: LiveApp) -> None:
+def test_supervision_imports_the_seed_and_walks_it_to_the_public_page(live: LiveApp) -> None:
     from playwright.sync_api import expect
 
     with chromium() as browser:
@@ -100,8 +104,49 @@ def test_supervision_imports_corrects_and_confirms_the_seed(live: LiveApp) -> No
         with step(page, "import-confirm"):
             page.get_by_role("button", name="确认导入").click()
             expect(page).to_have_url(re.compile(r"/ledger\?round=\d+$"))
+        round_url = page.url
+        with step(page, "walk-ledger"):
+            for name, value in (("parts", "10"), ("problems", "25"), ("measures", "55")):
+                expect(page.locator(f'.ledger-counters dd[data-count="{name}"]')).to_have_text(value)
+            expect(page.locator("tr.measure-row")).to_have_count(55)
+            fixed = page.locator("tbody.ledger-problem").first.locator("tr.measure-row").first
+            expect(fixed.locator(".deadline-cell")).to_contain_text("2026-06-30")
+            expect(page.locator("tbody.ledger-problem").first.locator("tr.measure-row")).to_have_count(3)
+            screenshot(page, "walk-ledger")
+        with step(page, "walk-problem-diagram"):
+            page.locator("tbody.ledger-problem").first.locator("a.problem-title").click()
+            expect(page).to_have_url(re.compile(r"/problems/\d+$"))
+            expect(page.locator("g.djs-element.rf-current").first).to_be_attached()
+            expect(page.locator(".djs-overlay .rf-overlay-current", has_text="当前").first).to_be_visible()
+            screenshot(page, "walk-problem-diagram")
+        with step(page, "walk-dashboard"):
+            page.goto(round_url.replace("/ledger", "/dashboard"))
+            charts = page.locator("[data-chart]:not([hidden])")  # a chart with nothing to show stays hidden
+            expect(charts.first).to_be_visible()
+            assert charts.count() >= 2, charts.count()
+            for n in range(charts.count()):
+                expect(charts.nth(n).locator("canvas, svg").first).to_be_attached()
+            screenshot(page, "walk-dashboard")
+        with step(page, "walk-publish"):
+            page.get_by_role("link", name="公布").click()
+            imported = page.locator(".publish-round", has_text="对海珠区委政法委巡察反馈意见整改")
+            imported.get_by_role("button", name="公布最新进展").click()
+            expect(page.locator(".alert-success")).to_contain_text("第 1 版")
+        visitor = new_page(browser)
+        visitor.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        with step(visitor, "walk-public"):
+            visitor.goto(f"{live.url}/public")
+            expect(visitor.locator(".main-nav")).to_have_count(0)  # nobody is signed in
+            expect(visitor.locator(".publication .report")).to_contain_text("理论学习不够深入")
+            screenshot(visitor, "walk-public")
+            visitor.get_by_label("意见建议内容").fill("建议公开各项整改措施的完成时间。")
+            visitor.get_by_role("button", name="提交").click()
+            expect(visitor.locator(".alert-success")).to_contain_text("感谢您的意见建议")
+        with step(page, "walk-triage-task"):
+            page.goto(f"{live.url}/?tab=claimable")
+            expect(page.get_by_role("cell", name="意见建议处理")).to_be_visible()
     assert not [e for e in errors if "favicon" not in e], errors
-    round_id = int(page.url.rsplit("=", 1)[1])
+    round_id = int(round_url.rsplit("=", 1)[1])
     with live.session() as session:
         round_ = session.get(InspectionRound, round_id)
         assert round_ is not None and round_.title == "广州市区委巡察第8组对海珠区委政法委巡察反馈意见整改"
