@@ -153,10 +153,12 @@ def test_every_command_on_an_uninitialised_database_says_run_init_db(
     # init-db sets up the schema and the bundled diagram, so a plan can be imported straight away.
     created = ok(url, "init-db").splitlines()
     assert created[1:] == [f"schema created at revision {head_revision()}",
+                           "feedback_triage v1 (feedback_triage.bpmn): deployed",
                            "rectification v1 (rectification.bpmn): deployed"]
     ok(url, *ADMIN)
     assert "(25 lifecycles launched)" in ok(url, "import-plan", SEED)
     assert ok(url, "init-db").splitlines()[1:] == [f"schema at revision {head_revision()}, already current",
+                                                   "feedback_triage v1 (feedback_triage.bpmn): unchanged",
                                                    "rectification v1 (rectification.bpmn): unchanged"]
     assert missing is None or missing.exists()
 

@@ -236,17 +236,21 @@ def test_the_public_pages_speak_english_too(client: FlaskClient, rounds: Rounds)
     assert "Rectification progress reports" in html and "Your opinion" in html
 
 
-def test_the_generic_task_page_shows_the_triage_task_but_cannot_complete_it(
+def test_the_generic_task_page_sends_the_triage_task_to_its_page_and_cannot_complete_it(
     app: Flask, client: FlaskClient, auth: AuthActions, rounds: Rounds
 ) -> None:
-    """Only the triage page decides (it applies the decision); the generic completion is refused."""
+    """Only the triage page decides (it applies the decision): the inbox's link to the task lands there,
+    and the generic completion is refused."""
     assert client.post("/public/feedback", data={"text": "建议"}).status_code == 303
     auth.create("ducha", "赵督查", roles=(Role.SUPERVISION,))
     auth.login("ducha")
     with services(app).unit_of_work() as session:
         task_id = session.scalars(select(HumanTask.id).where(HumanTask.stage == "feedback_triage")).one()
     assert client.post(f"/tasks/{task_id}/claim").status_code == 302
-    assert client.get(f"/tasks/{task_id}").status_code == 200
+    with services(app).unit_of_work() as session:
+        feedback_id = session.scalars(select(PublicFeedback.id)).one()
+    page = client.get(f"/tasks/{task_id}")
+    assert (page.status_code, page.headers["Location"]) == (302, f"/publish/feedback/{feedback_id}")
     refused = client.post(f"/tasks/{task_id}/complete", data={"decision": "dismiss", "reason": "x"})
     assert refused.status_code == 422
     with services(app).unit_of_work() as session:
