@@ -15,6 +15,8 @@ from engine import WorkflowEngine
 from engine.db import make_engine, make_session_factory
 
 from . import (
+    admin,
+    api,
     auth,
     dashboard,
     db_session,
@@ -96,8 +98,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     report_assets.init_app(app)
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
-    for area in (inbox, tasks, evidence, delegation, reminders, ledger, problems, dashboard, imports, public, vendor):
+    for area in (inbox, tasks, evidence, delegation, reminders, ledger, problems, dashboard, imports, public, vendor,
+                 admin):
         app.register_blueprint(area.bp)
+    api.init_app(app)
     app.after_request(_add_security_headers)
     return app
 

@@ -33,7 +33,7 @@ _SECTIONS: tuple[tuple[str, frozenset[Role] | None, str | None], ...] = (
     ("dashboard", frozenset({Role.LEADER, Role.SUPERVISION, Role.ADMIN}), "dashboard.index"),
     ("import", frozenset({Role.SUPERVISION, Role.ADMIN}), "imports.index"),
     ("publish", frozenset({Role.SUPERVISION, Role.ADMIN}), "public.manage"),
-    ("admin", frozenset({Role.ADMIN}), None),
+    ("admin", frozenset({Role.ADMIN}), "admin.index"),
 )
 
 

@@ -19,6 +19,8 @@ FILES: dict[str, str] = {
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "echarts.js": "echarts/dist/echarts.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 # The files change only with the lockfile; a day is long enough to matter and short enough to pick up an upgrade.
 MAX_AGE = 24 * 3600

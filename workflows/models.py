@@ -305,8 +305,9 @@ class ProblemStatus(enum.StrEnum):
     NOT_STARTED = "未启动"
 
 
-# The supervision, import-draft and publishing tables live in their own modules; importing the
+# The API token, import-draft, publishing and supervision tables live in their own modules; importing the
 # domain's models registers them too.
+from .api_token_models import ApiToken  # noqa: E402, F401
 from .import_draft_models import DraftKind, DraftStatus, ImportDraft  # noqa: E402, F401
 from .publication_models import FeedbackStatus, Publication, PublicFeedback  # noqa: E402, F401
 from .supervision_models import MailStatus, ProblemFlag, Reminder, ReminderReason  # noqa: E402, F401

@@ -1,0 +1,9 @@
+"""Administration in the browser (admin role): people, units, process versions, instances, incidents and
+reassignment of any open task. Every admin action is in the audit log."""
+
+from __future__ import annotations
+
+from . import incident_routes, instance_routes, people_routes, process_routes, unit_routes  # noqa: F401
+from .blueprint import bp
+
+__all__ = ["bp"]
