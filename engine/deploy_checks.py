@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from .deploy_xml import BPMN_NS, bpmn, clip, describe, local_name, owner, spiff
-from .errors import DeployError
+from .errors import DeployError, DeployProblem
 from .lane_groups import lane_group
 from .models import HumanTask, ProcessDefinition, ProcessEvent, column_length
 from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM, STAGE
@@ -59,37 +59,64 @@ _SCRIPT_TASK = bpmn("scriptTask")
 
 
 def check_document(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
-    """Run every XML-level check; return the BPMN elements by id for later messages."""
-    elements = check_ids(root, source_name)
-    check_sizes(root, source_name)
-    check_code(root, source_name)
+    """Run every XML-level check; return the BPMN elements by id for later messages.
+
+    Every check runs even after one refuses, so the DeployError lists every problem found.
+    """
+    problems: list[DeployProblem] = []
+    elements: dict[str, etree._Element] = {}
+    for check in (check_ids, check_sizes, check_code):
+        try:
+            found = check(root, source_name)
+        except DeployError as exc:
+            problems.extend(exc.problems or (DeployProblem(str(exc)),))
+            continue
+        if isinstance(found, dict):
+            elements = found
+    if problems:
+        raise DeployError(problems[0].message, problems)
     return elements
+
+
+def problem(element: etree._Element, message: str) -> DeployProblem:
+    """A refusal about ``element``: its id, type, name and line as well as the message."""
+    name = element.get("name")
+    return DeployProblem(message, element_id=element.get("id"), element_type=local_name(element),
+                         name=name if name and name.strip() else None, line=element.sourceline)
+
+
+def _refuse(problems: list[DeployProblem]) -> None:
+    if problems:
+        raise DeployError(problems[0].message, problems)
 
 
 def check_ids(root: etree._Element, source_name: str) -> dict[str, etree._Element]:
     """Refuse reserved, duplicate and over-long ids of BPMN elements; return the elements by id."""
     limit = column_length(HumanTask, "bpmn_id")
     elements: dict[str, etree._Element] = {}
+    problems: list[DeployProblem] = []
     for element in root.iter(f"{{{BPMN_NS}}}*"):
         element_id = element.get("id")
         if element_id is None:
             continue
         if element_id in RESERVED_IDS or element_id.endswith(RESERVED_SUFFIXES):
-            raise DeployError(
+            problems.append(problem(element, (
                 f"{source_name}: element id {describe(element)} is reserved by the workflow engine; "
                 "rename the element"
-            )
-        if not element_id.strip() or len(element_id) > limit:
-            raise DeployError(
+            )))
+        elif not element_id.strip() or len(element_id) > limit:
+            problems.append(problem(element, (
                 f"{source_name}: element id {describe(element)} must be 1 to {limit} characters; rename the element"
-            )
-        if element_id in elements:
+            )))
+        elif element_id in elements:
             first = elements[element_id].sourceline
-            raise DeployError(
+            problems.append(problem(element, (
                 f"{source_name}: element id {describe(element)} is already used on line {first}; "
                 "rename one of them"
-            )
-        elements[element_id] = element
+            )))
+        else:
+            elements[element_id] = element
+    _refuse(problems)
     return elements
 
 
@@ -131,6 +158,7 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
 
 def check_code(root: etree._Element, source_name: str) -> None:
     """Statically check every script and expression in the document, wherever it sits."""
+    problems: list[DeployProblem] = []
     for element, kind, source, is_script in _code(root):
         try:
             if is_script:
@@ -141,7 +169,8 @@ def check_code(root: etree._Element, source_name: str) -> None:
                     # A plain literal ('P1D') is checked now; any other expression when it is evaluated.
                     check_timer_literal(source, kind.removeprefix("timer "))
         except (ScriptRejected, TimerValueError, ValueError, OverflowError) as exc:
-            raise DeployError(f"{source_name}: {kind} of {_where(element)} is rejected: {exc}") from None
+            problems.append(problem(owner(element), f"{source_name}: {kind} of {_where(element)} is rejected: {exc}"))
+    _refuse(problems)
 
 
 def _code(root: etree._Element) -> Iterator[tuple[etree._Element, str, str, bool]]:

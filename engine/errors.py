@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 
 class EngineError(Exception):
     """Base of every engine error."""
 
 
+@dataclass(frozen=True)
+class DeployProblem:
+    """One refusal of a diagram, tied to the element it is about (when there is one)."""
+
+    message: str
+    element_id: str | None = None
+    element_type: str | None = None
+    name: str | None = None
+    line: int | None = None
+
+
 class DeployError(EngineError):
-    """A diagram was rejected; the message names the file and the element."""
+    """A diagram was rejected; the message names the file and the element.
+
+    ``problems`` lists every refusal found (the message is the first one's); an error found
+    while SpiffWorkflow reads the file has none besides its message.
+    """
+
+    def __init__(self, message: str, problems: Iterable[DeployProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[DeployProblem, ...] = tuple(problems)
 
 
 class NotFound(EngineError):

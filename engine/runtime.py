@@ -312,6 +312,10 @@ class WorkflowEngine:
         """Let an incident's timer fire again on the next tick; audited under ``actor``."""
         return incidents.retry_incident(session, timer_id, actor, at=self.clock())
 
+    def skip_incident(self, session: Session, timer_id: int, actor: Actor, reason: str) -> Timer:
+        """Stop an incident's timer for good (the instance stays as it is); audited with ``reason``."""
+        return incidents.skip_incident(session, timer_id, actor, reason, at=self.clock())
+
     # -- internals ---------------------------------------------------------
 
     def _open_task(self, session: Session, task_id: int) -> HumanTask:
