@@ -8,6 +8,10 @@ The session cookie holds no person id, only the token of a server-side session
 (``workflows.user_sessions``): logging out deletes it, so a copy of the cookie
 opens nothing afterwards, and a password change ends all of the person's
 sessions. Sign-in attempts go through a throttle (``workflows.login_guard``).
+
+Under ``/api/`` a personal token (``Authorization: Bearer <token>``, ``workflows.api_tokens``) also
+signs a request in, through Flask-Login's ``request_loader``: such a request carries no cookie, so
+it needs no CSRF token; the browser session still does (``X-CSRFToken``), see ``web.api.core``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from engine import Actor
+from workflows.api_tokens import person_for_token
 from workflows.login_guard import ThrottlePolicy, sign_in
 from workflows.models import Person, Role
 from workflows.people import actor_for
@@ -41,6 +46,9 @@ login_manager = LoginManager()
 PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health", "vendor.asset",
                               "public.index", "public.publication", "public.feedback"})
 PUBLIC_PATH_PREFIX = "/public/"
+API_PATH_PREFIX = "/api/"
+# The API's description and its docs page: public, they hold no data.
+PUBLIC_ENDPOINTS |= {"api-docs.openapi_json", "api_docs.docs"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,9 +79,42 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(token: str) -> SignedInUser | None:
-    # None for an ended, expired or unknown session and for deactivated people.
+    # None for an ended, expired or unknown session and for deactivated people. An API request that
+    # carries a personal token is the token's alone (``_load_token_user``), whatever cookie comes with it.
+    if request.path.startswith(API_PATH_PREFIX) and bearer_token() is not None:
+        return None
     person = person_for_session(get_session(), token, at=_now(), max_age=_session_max_age())
     return SignedInUser(person, token) if person is not None else None
+
+
+class TokenUser(SignedInUser):
+    """A person signed in for one API request by a personal token (nothing is kept in the session)."""
+
+    def get_id(self) -> str:
+        return ""
+
+
+@login_manager.request_loader
+def _load_token_user(req: Any) -> SignedInUser | None:
+    # Only API paths accept a token; a page never does (a token in a browser is no sign-in).
+    if not req.path.startswith(API_PATH_PREFIX):
+        return None
+    token = bearer_token()
+    if token is None:
+        return None
+    person = person_for_token(get_session(), token, now=_now())
+    return TokenUser(person, "") if person is not None else None
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def signed_in_by_token() -> bool:
+    """Whether this request's person came with a personal API token (not the browser session)."""
+    return isinstance(current_user, TokenUser)  # the proxy passes isinstance through
 
 
 @login_manager.unauthorized_handler

@@ -104,6 +104,9 @@ Keys:
 ``FEEDBACK_MAX_BYTES`` (65536)
     Largest body of a feedback post in bytes (the text holds at most 2,000 characters); a
     larger one is refused with the form and a message, before it is read. >= 1.
+``API_RATE_LIMIT`` ("600/minute"), ``API_RATE_LIMIT_ANON`` ("120/minute")
+    JSON API requests per personal token, and per address without one (the browser session);
+    more are answered 429 with ``Retry-After``. E.g. "10/second;600/hour" (checked by ``web.api``).
 
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
@@ -171,6 +174,8 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_RATE_LIMIT": 5,
     "FEEDBACK_RATE_WINDOW_SECONDS": 60 * 60,
     "FEEDBACK_MAX_BYTES": 64 * 1024,
+    "API_RATE_LIMIT": "600/minute",
+    "API_RATE_LIMIT_ANON": "120/minute",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

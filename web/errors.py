@@ -1,9 +1,9 @@
 """Errors as responses: engine and domain errors map to HTTP statuses, never to a traceback.
 
 Browsers get an HTML page; ``/api/`` paths and clients asking for JSON get
-``{"error": message}``. Engine and domain messages are one line written for
-users, so they are shown; anything unexpected is logged and shown as a
-generic message.
+``{"error": code, "message": text}`` (``code`` a short word for programs, ``text`` for
+people). Engine and domain messages are one line written for users, so they are shown;
+anything unexpected is logged and shown as a generic message.
 
 Statuses: not found or not visible 404, not allowed 403, a task that moved on (claimed,
 completed, cancelled, stale) or a lost race 409, refused input 422. Pages of the task area
@@ -62,6 +62,12 @@ _GENERIC_MESSAGE_KEYS = {
     413: "error.413",
     422: "error.400",
 }
+# The ``error`` word of a JSON error, by status (``ApiError`` names its own, more precise ones).
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 410: "gone", 413: "too_large", 422: "invalid", 429: "rate_limited", 500: "internal_error",
+    503: "unavailable",
+}
 # Blueprints whose error pages lead back to the inbox (their pages are reached from it).
 _TASK_AREAS = frozenset({"tasks", "inbox", "evidence", "delegation"})
 
@@ -86,10 +92,15 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> tuple[Response, int]:
-    """An error in the form the client asked for (HTML page or JSON)."""
+def error_response(status: int, message: str, headers: dict[str, str] | None = None,
+                   code: str | None = None, fields: dict[str, str] | None = None) -> tuple[Response, int]:
+    """An error in the form the client asked for (HTML page, or JSON ``{"error": code, "message": text}``,
+    with ``fields``: field name -> message for refused input)."""
     if wants_json():
-        response = jsonify(error=message)
+        body: dict[str, object] = {"error": code or ERROR_CODES.get(status, "error"), "message": message}
+        if fields:
+            body["fields"] = fields
+        response = jsonify(body)
     else:
         response = Response(_render_page(status, message), mimetype="text/html")
     if headers:
@@ -116,7 +127,7 @@ def _handle_database_error(error: Exception) -> tuple[Response, int]:
 
 
 def _handle_csrf_error(_error: CSRFError) -> tuple[Response, int]:
-    return error_response(400, t("error.csrf"))
+    return error_response(400, t("error.csrf"), code="csrf")
 
 
 def _handle_http_exception(error: HTTPException) -> Response | HTTPException | tuple[Response, int]:
@@ -129,7 +140,20 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException | t
     else:
         message = t(_GENERIC_MESSAGE_KEYS.get(status, "error.400"))
     allow = dict(error.get_headers()).get("Allow")  # a 405 must say which methods work
-    return error_response(status, message, {"Allow": allow} if allow else None)
+    fields = _argument_errors(error)
+    if fields:  # the API's declared arguments were refused: say which, and why
+        message = next(iter(fields.values()))
+    return error_response(status, message, {"Allow": allow} if allow else None, fields=fields)
+
+
+def _argument_errors(error: HTTPException) -> dict[str, str]:
+    """The messages of arguments the API's schemas refused (webargs puts them on the 422), by field."""
+    messages = getattr(error, "data", {}).get("messages") if isinstance(getattr(error, "data", None), dict) else None
+    fields: dict[str, str] = {}
+    for by_field in (messages or {}).values():  # by location: query, json, form…
+        for name, texts in (by_field.items() if isinstance(by_field, dict) else ()):
+            fields[str(name)] = " ".join(map(str, texts)) if isinstance(texts, list) else str(texts)
+    return fields
 
 
 def _render_page(status: int, message: str) -> str:

@@ -117,7 +117,7 @@ def test_anonymous_api_calls_get_401_json(app: Flask) -> None:
 
     response = app.test_client().get("/api/probe")
     assert response.status_code == 401
-    assert response.json == {"error": "请先登录。"}
+    assert response.json == {"error": "unauthorized", "message": "请先登录。"}
 
 
 def test_next_brings_you_back_after_login(app: Flask, auth: AuthActions) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import ConflictError, DeployError, NotAllowed, NotFound, TaskStateError, WorkflowFailure
+from web.errors import ERROR_CODES
 from workflows.errors import NotFoundError, ValidationError
 
 from .conftest import AuthActions, make_test_app
@@ -86,13 +87,13 @@ def test_errors_are_json_for_api_paths(api_client: FlaskClient, name: str) -> No
     error, status = ERRORS[name]
     response = api_client.get(f"/api/raise/{name}")
     assert response.status_code == status
-    assert response.json == {"error": shown(name)}
+    assert response.json == {"error": ERROR_CODES[status], "message": shown(name)}
 
 
 def test_json_clients_get_json_anywhere(raising_app: Flask) -> None:
     response = raising_app.test_client().get("/public/raise/conflict", headers={"Accept": "application/json"})
     assert response.status_code == 409
-    assert response.json == {"error": "该流程已被他人修改，请刷新后重试"}
+    assert response.json == {"error": "conflict", "message": "该流程已被他人修改，请刷新后重试"}
 
 
 def test_workflow_failure_is_logged(raising_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
@@ -118,7 +119,7 @@ def test_unexpected_error_shows_a_generic_page_not_a_traceback(
     assert "系统出错" in page
     assert "hunter2" not in page and "Traceback" not in page
     assert api_response.status_code == 500
-    assert api_response.json == {"error": "系统出错，请稍后重试或联系管理员。"}
+    assert api_response.json == {"error": "internal_error", "message": "系统出错，请稍后重试或联系管理员。"}
     assert any(record.exc_info for record in caplog.records)  # the details go to the log
 
 

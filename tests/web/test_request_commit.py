@@ -84,7 +84,7 @@ def test_a_version_race_lost_at_commit_is_a_409_with_a_plain_message(
 
     assert response.status_code == 409
     # PostgreSQL finds the stale version token; SQLite refuses to write from a stale snapshot.
-    assert response.json == {"error": STALE if db_kind == "postgresql" else BUSY}
+    assert response.json == {"error": "conflict", "message": STALE if db_kind == "postgresql" else BUSY}
     with committing_sessions() as session:
         kept = session.get(ProcessInstance, instance_id)
         assert kept is not None and kept.business_key == "rival"  # the winner's change stands
@@ -132,7 +132,7 @@ def test_every_lost_race_at_commit_is_a_409(
 
     response = app.test_client().post("/public/unit/RACE", headers=JSON)
     assert response.status_code == 409
-    assert response.json == {"error": message}
+    assert response.json == {"error": "conflict", "message": message}
     assert not _stored(committing_sessions, "RACE")
     assert sent == []
 

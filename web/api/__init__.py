@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import evidence_routes, resource_routes, task_routes, token_routes  # noqa: F401
+from . import (  # noqa: F401  (routes attach themselves to ``bp``)
+    evidence_routes,
+    resource_engine_routes,
+    resource_routes,
+    task_routes,
+    token_routes,
+)
 from .core import bp, init_api
+from .docs_page import bp as docs_bp
+from .token_page import bp as token_page_bp
 
 __all__ = ["bp", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the API (its blueprint, the OpenAPI document, the docs page) on ``app``."""
+    """Register the API (its blueprint, the OpenAPI document, the docs page, the token page) on ``app``."""
     init_api(app)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(token_page_bp)

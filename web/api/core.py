@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api, Blueprint
+from flask_wtf.csrf import CSRFProtect
+from limits import parse_many
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 from engine import Actor
 
-from ..auth import current_actor
+from ..auth import bearer_token, current_actor, signed_in_by_token
+from ..config import ConfigError
 
 API_PREFIX = "/api/v1"
 MAX_PAGE = 200
@@ -40,13 +46,18 @@ class RectiflowApi(Api):  # type: ignore[misc]
 class ApiError(Exception):
     """An API refusal: ``status`` (400, 401, 403, 404, 409, 413, 422, 429), a short ``code`` and a message."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.fields = fields  # a refused form: field name -> its message
 
 
 def _api_error(error: ApiError) -> tuple[Response, int]:
-    response = jsonify(error=error.code, message=error.message)
+    body: dict[str, Any] = {"error": error.code, "message": error.message}
+    if error.fields is not None:
+        body["fields"] = error.fields
+    response = jsonify(body)
     response.headers.update(error.headers)
     return response, error.status
 
@@ -102,13 +113,67 @@ def _key_of(row: Any) -> int:
     return int(row.id)
 
 
+@bp.before_request
+def _check_caller() -> None:
+    """A token, when sent, decides alone (a bad one is refused even beside a session cookie); a
+    browser-session write must carry its CSRF token in ``X-CSRFToken`` (a token request has no cookie
+    to abuse, so it needs none)."""
+    if bearer_token() is not None and not signed_in_by_token():
+        raise ApiError(401, "unauthorized", "the token is unknown or revoked")
+    if signed_in_by_token() or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    csrf = current_app.extensions.get("csrf")
+    if isinstance(csrf, CSRFProtect) and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # CSRFError: web.errors answers 400 {"error": "csrf", ...}
+
+
+def rate_limit_key() -> str:
+    """Whom a rate limit counts: the token (hashed, never kept in clear), else the address."""
+    token = bearer_token()
+    if token is not None:
+        return "token:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
+    return "address:" + (get_remote_address() or "-")
+
+
+def _rate_limit() -> str:
+    config = current_app.config
+    return str(config["API_RATE_LIMIT"] if bearer_token() is not None else config["API_RATE_LIMIT_ANON"])
+
+
+def _check_rates(app: Flask) -> None:
+    """Refuse to start with a rate limit Flask-Limiter cannot read (a typo must not switch limits off)."""
+    for key in ("API_RATE_LIMIT", "API_RATE_LIMIT_ANON"):
+        value = app.config[key]
+        try:
+            if isinstance(value, str) and parse_many(value):
+                continue
+        except ValueError:
+            pass
+        raise ConfigError(f"{key} must be a rate such as '600/minute', got {value!r}")
+
+
 def init_api(app: Flask) -> None:
-    """Register the API, its OpenAPI document (``/api/v1/openapi.json``) and its JSON errors on ``app``."""
+    """Register the API, its OpenAPI document (``/api/v1/openapi.json``), its JSON errors and rate limits on
+    ``app`` (``web.api.init_app`` adds the docs page and the token page)."""
     app.config.setdefault("API_TITLE", "Rectiflow API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_RATE_LIMIT", "600/minute")
+    app.config.setdefault("API_RATE_LIMIT_ANON", "120/minute")
+    app.config.setdefault("API_SPEC_OPTIONS", {"components": {"securitySchemes": {
+        "token": {"type": "http", "scheme": "bearer", "description": "a personal token from /account/tokens"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+    }}, "security": [{"token": []}, {"session": []}]})
+    _check_rates(app)
     app.register_error_handler(ApiError, _api_error)
+    csrf = app.extensions.get("csrf")
+    if isinstance(csrf, CSRFProtect):
+        csrf.exempt(bp)  # checked in _check_caller: only session requests need it
+    limiter = Limiter(rate_limit_key, app=app, headers_enabled=True,
+                      storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    limiter.shared_limit(_rate_limit, scope="api")(bp)  # one budget for the whole API, not per route
     api = RectiflowApi(app)
     api.register_blueprint(bp)
+    app.extensions["rectiflow_api"] = api
