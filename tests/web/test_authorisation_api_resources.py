@@ -22,7 +22,9 @@ from werkzeug.test import TestResponse
 
 from engine import FixedClock, ProcessDefinition
 from web.services import services
-from workflows.models import InspectionRound, Measure, Problem
+from workflows.api_tokens import create_token, revoke_token
+from workflows.models import InspectionRound, Measure, Person, Problem
+from workflows.people import actor_for
 from workflows.schema import BPMN_DIR
 
 from ..conftest import START
@@ -117,3 +119,23 @@ def test_every_resource_route_with_every_role(world: World) -> None:
             assert listed == SEES[role], role
         assert world.snapshot() == before, f"{role} changed something through the resource routes"
     assert definitions(world) == before_definitions
+
+
+def test_every_resource_route_refuses_a_revoked_token_and_a_made_up_one(world: World) -> None:
+    """A revoked administrator's token (who could call everything) and a token nobody was given: 401 in
+    JSON on every route, whatever session cookie came with it, and nothing changes."""
+    with services(world.app).unit_of_work() as session:
+        admin = session.scalars(select(Person).where(Person.login == "admin")).one()
+        token, plaintext = create_token(session, admin, "撤销测试", actor=actor_for(admin), now=START)
+        revoke_token(session, token.id, actor=actor_for(admin), now=START)
+    before, before_definitions = world.snapshot(), definitions(world)
+    for bearer in (plaintext, "rf_" + "0" * 40):
+        client = world.clients["admin"]  # signed in: the token alone must decide
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
+        try:
+            responses = calls(client, world)
+        finally:
+            del client.environ_base["HTTP_AUTHORIZATION"]
+        for route, response in responses.items():
+            assert (response.status_code, response.is_json) == (401, True), (bearer[:6], route, response.status_code)
+    assert (world.snapshot(), definitions(world)) == (before, before_definitions)
