@@ -177,3 +177,6 @@ def init_api(app: Flask) -> None:
     api = RectiflowApi(app)
     api.register_blueprint(bp)
     app.extensions["rectiflow_api"] = api
+    # flask-smorest adds an ``openapi`` command group to the app's CLI; ``rectiflow`` lists exactly its own
+    # commands, and the document is served at /api/v1/openapi.json.
+    app.cli.commands.pop("openapi", None)
