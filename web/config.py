@@ -100,7 +100,7 @@ Keys:
 ``FEEDBACK_RATE_LIMIT`` (5), ``FEEDBACK_RATE_WINDOW_SECONDS`` (3600)
     How many opinions (意见建议) one client address may send from the public page within the
     window; more are refused with a message and not stored. Addresses are kept only as a
-    hash keyed with ``SECRET_KEY``. Whole numbers >= 1 (checked by ``web.public`` at start-up).
+    hash keyed with ``SECRET_KEY``. Whole numbers >= 1.
 ``FEEDBACK_MAX_BYTES`` (65536)
     Largest body of a feedback post in bytes (the text holds at most 2,000 characters); a
     larger one is refused with the form and a message, before it is read. >= 1.
@@ -340,7 +340,8 @@ def _validate_reminders(settings: dict[str, Any]) -> None:
 
 
 def _validate_evidence(settings: dict[str, Any]) -> None:
-    for key in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_FILES"):
+    for key in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_FILES", "FEEDBACK_RATE_LIMIT", "FEEDBACK_RATE_WINDOW_SECONDS",
+                "FEEDBACK_MAX_BYTES"):
         value = settings.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from engine import Actor
 from .errors import Message, NotFoundError, ValidationError
 from .models import ApiToken, Person, Role
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "rf_"  # tells a Rectiflow token apart in a config file or a leaked log
 PREFIX_LENGTH = 10  # characters of the token kept in clear, to tell tokens apart in a list
 MAX_NAME = 100
@@ -72,7 +73,9 @@ def person_for_token(session: Session, plaintext: str, *, now: datetime) -> Pers
     person = session.get(Person, token.person_id)
     if person is None or not person.active:
         return None
-    token.last_used_at = now
+    # Noted at most once a minute: a client polling the API must not turn every read into a write.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
     return person
 
 

@@ -160,8 +160,6 @@ def init_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    app.config.setdefault("API_RATE_LIMIT", "600/minute")
-    app.config.setdefault("API_RATE_LIMIT_ANON", "120/minute")
     app.config.setdefault("API_SPEC_OPTIONS", {"components": {"securitySchemes": {
         "token": {"type": "http", "scheme": "bearer", "description": "a personal token from /account/tokens"},
         "session": {"type": "apiKey", "in": "cookie", "name": "session"},

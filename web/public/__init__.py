@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import manage, routes, settings  # noqa: F401  (routes attach themselves to ``bp``)
+from . import manage, routes  # noqa: F401  (routes attach themselves to ``bp``)
 from .blueprint import bp
 
 __all__ = ["bp"]

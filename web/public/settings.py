@@ -1,29 +1,12 @@
-"""The public area's settings: the feedback rate limit and body size, checked once at start-up."""
+"""The public area's settings: the feedback rate limit and body size (checked by ``web.config`` at start-up)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
 
-from flask import Flask, current_app
-from flask.blueprints import BlueprintSetupState
+from flask import current_app
 
 from workflows.feedback_intake import IntakePolicy
-
-from ..config import ConfigError
-from .blueprint import bp
-
-_KEYS = ("FEEDBACK_RATE_LIMIT", "FEEDBACK_RATE_WINDOW_SECONDS", "FEEDBACK_MAX_BYTES")
-
-
-@bp.record_once
-def _check_settings(state: BlueprintSetupState) -> None:
-    """Fail fast at start-up on a bad value, like ``web.config`` does for its own keys."""
-    config = cast(Flask, state.app).config
-    for key in _KEYS:
-        value = config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
 
 
 def intake_policy() -> IntakePolicy:
