@@ -19,10 +19,12 @@ def _refused(source: str, data: dict[str, Any] | None = None) -> ScriptError:
     """Run ``source``; it must fail quickly with a one-line size error and leave ``data`` unchanged."""
     data = {} if data is None else data
     before = dict(data)
-    started = time.monotonic()
+    # CPU time of this process: the refusal must be cheap, and the tests run two processes on two cores,
+    # so wall-clock time also counts the other worker's turns.
+    started = time.process_time()
     with pytest.raises(ScriptError, match="value too large") as info:
         execute(source, data)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
     assert "\n" not in str(info.value)
     assert data == before
     return info.value

@@ -98,10 +98,10 @@ def test_workflow_script_building_a_shared_blow_up_fails_that_task_quickly() -> 
     script = "score = sum(points)\na = [0] * 100\nb = [a] * 1000\nc = [b] * 1000"
     workflow = BpmnWorkflow(_spec(script=script), script_engine=SandboxScriptEngine(clock))
     workflow.task_tree.data["points"] = [70]
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: the suite runs two test processes on two cores
     with pytest.raises(WorkflowException, match="value too large") as info:
         workflow.do_engine_steps()
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
     assert getattr(info.value, "line_number", None) == 4
     script_task = workflow.get_tasks(spec_name="Activity_1")[0]
     assert "c" not in script_task.data and "score" not in script_task.data

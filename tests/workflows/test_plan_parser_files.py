@@ -148,10 +148,10 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
     path = tmp_path / "huge.txt"
     path.write_bytes("第一部分 党建方面\n1.针对问题问题。\n".encode() * (5 * 1024 * 1024 // 40))
     assert path.stat().st_size > 5 * 1000 * 1000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the suite runs two test processes on two cores
     with pytest.raises(PlanImportError, match=r"'huge\.txt' is too large \(\d+\.\d MB; the limit is 2 MB\)"):
         parse_file(path)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_text_without_problems_is_refused(tmp_path):
