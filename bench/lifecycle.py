@@ -7,7 +7,10 @@ and noisy, so the figures that matter are the ratios persisted / in-memory,
 measured side by side. Then 10,000 open instances' worth of human tasks are
 loaded and the inbox query is timed.
 
-    python bench/lifecycle.py [--n 40] [--inbox 10000]
+    python bench/lifecycle.py [--n 40] [--inbox 10000] [--breakdown]
+
+``--breakdown`` runs the persisted lifecycle once more per database under a small
+profiler (bench/step_breakdown.py) and prints where a completed task's time goes.
 """
 
 from __future__ import annotations
@@ -88,10 +91,11 @@ def run_in_memory(n: int) -> float:
     return time.perf_counter() - began
 
 
-def run_persisted(url: str, n: int, *, together: bool = False) -> float:
+def run_persisted(url: str, n: int, *, together: bool = False, counts: dict | None = None) -> float:
     """Seconds to take n problems to closure on the engine, one committed unit of work per step.
 
     With ``together``, a task is claimed and completed in one unit of work (one request).
+    ``counts`` receives the number of completions and the seconds spent claiming.
     """
     db = make_engine(url)
     Base.metadata.create_all(db)
@@ -113,9 +117,13 @@ def run_persisted(url: str, n: int, *, together: bool = False) -> float:
                     break
                 for task in tasks:  # one unit of work to claim, one to complete, as in the inbox
                     actor, answer = ANSWERS[task.bpmn_id]
+                    claim_began = time.perf_counter()
                     engine.claim(s, task.id, actor)
                     if not together:
                         s.commit()
+                    if counts is not None:
+                        counts["claim"] = counts.get("claim", 0.0) + time.perf_counter() - claim_began
+                        counts["steps"] = counts.get("steps", 0) + 1
                     engine.complete(s, task.id, actor, answer)
                     s.commit()
     elapsed = time.perf_counter() - began
@@ -184,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="problems per run (3 measures each)")
     parser.add_argument("--inbox", type=int, default=10_000, help="open instances for the inbox query")
+    parser.add_argument("--breakdown", action="store_true", help="print where a step's time goes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,6 +221,29 @@ def main() -> None:
     print(f"inbox query, {args.inbox} open instances, sqlite: {inbox_sqlite:.1f} ms")
     if inbox_pg is not None:
         print(f"inbox query, {args.inbox} open instances, postgresql: {inbox_pg:.1f} ms")
+    if args.breakdown:
+        print_breakdown(args.n)
+
+
+def print_breakdown(n: int) -> None:
+    """Run the persisted lifecycle again per database under the profiler; print ms per completed task."""
+    from step_breakdown import Breakdown
+
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [("sqlite", f"sqlite:///{tmp}/breakdown.db")]
+        pg_url, drop = postgres_database()
+        if pg_url:
+            urls.append(("postgresql", pg_url))
+        for name, url in urls:
+            counts: dict = {}
+            with Breakdown().installed() as breakdown:
+                run_persisted(url, n, counts=counts)
+            steps = counts["steps"]
+            print(f"breakdown {name}: {steps} tasks claimed and completed, each its own unit of work "
+                  f"(claim alone {counts['claim'] * 1000 / steps:.2f} ms incl. its commit)")
+            print("\n".join(breakdown.lines(steps)))
+        if drop:
+            drop()
 
 
 if __name__ == "__main__":
