@@ -17,6 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.serialization import StateSerializer
@@ -33,6 +34,7 @@ POINTS: list[tuple[type, str, str]] = [
     (Session, "get", "sql"),
     (Session, "refresh", "sql"),
     (Session, "flush", "sql"),
+    (Connection, "execute", "sql"),
     (Session, "commit", "commit"),
 ]
 

@@ -13,9 +13,10 @@ drivers' own parameters: ``sqlite:///rectiflow.db?timeout=5``,
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, MetaData, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -30,6 +31,8 @@ NAMING = {
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 PG_CONNECT_TIMEOUT_SECONDS = 5
+# A pooled PostgreSQL connection idle this long is pinged before it is used again.
+IDLE_PING_SECONDS = 10.0
 
 # JSONB on PostgreSQL (indexable, compact); JSON text elsewhere.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -54,8 +57,45 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("postgresql") and "connect_timeout" not in given:
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip in every unit of
+    work. A connection just given back is as alive as it was; one idle longer than
+    ``IDLE_PING_SECONDS`` may have been dropped by a server restart or a firewall, and is pinged
+    (and replaced, with the pool's other connections of that age, if dead).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection (and older ones) and checks out a fresh one.
+            raise exc.DisconnectionError(str(error)) from error
+
+
+def ping(dbapi_connection: Any) -> None:
+    """One round trip on a raw driver connection, leaving no transaction open."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+    dbapi_connection.rollback()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

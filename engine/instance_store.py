@@ -14,17 +14,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Update, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .compaction import compact
-from .errors import WorkflowFailure
+from .errors import ConflictError, WorkflowFailure
 from .failures import as_failure, unsaveable
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
 from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY, STAGE
@@ -39,6 +40,20 @@ Events = list[tuple[Task, dict[str, str]]]
 # Characters of one instance's stored state: beyond this, data has run away (a script
 # building millions of items), and every later load and save would pay for it.
 MAX_STATE_CHARS = 50_000_000
+
+
+def _write_state_statement(*, completed: bool) -> Update:
+    table = ProcessInstance.__table__
+    values = {name: bindparam(name, type_=table.c[name].type) for name in ("state", "updated_at", "version")}
+    if completed:
+        values.update(status=bindparam("status", type_=table.c.status.type),
+                      completed_at=bindparam("completed_at", type_=table.c.completed_at.type))
+    return update(table).where(table.c.id == bindparam("instance_id"),
+                               table.c.version == bindparam("old_version")).values(**values)
+
+
+# Built once (SQLAlchemy reuses a statement's compiled form and cache key): by whether the save completes it.
+_WRITE_STATE = {completed: _write_state_statement(completed=completed) for completed in (False, True)}
 
 
 @dataclass
@@ -125,19 +140,21 @@ class InstanceStore:
         known: Live | None,
     ) -> None:
         compact(workflow)
-        instance.state = self._dump(workflow)
-        instance.updated_at = now
+        state = self._dump(workflow)
+        completed = workflow.is_completed()
         if instance.id is None:  # a new instance is inserted with its first state
+            instance.state, instance.updated_at = state, now
+            if completed:
+                instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
             session.add(instance)
             session.flush()
-        if workflow.is_completed():
-            instance.status = InstanceStatus.COMPLETED
-            instance.completed_at = now
+        else:
+            self._write_state(session, instance, state, now, completed)
         known = known or self._read_rows(session, instance.id)
         open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
         timers = self._sync_timers(session, instance, workflow, known.timers)
         if events:
-            session.execute(insert(ProcessEvent), [
+            session.connection().execute(insert(ProcessEvent.__table__), [
                 {
                     "instance_id": instance.id,
                     "name": properties[EVENT],
@@ -148,8 +165,25 @@ class InstanceStore:
                 }
                 for task, properties in events
             ])
-        session.flush()
         self._remember(instance, Live(instance.version, workflow, open_tasks, timers))
+
+    @staticmethod
+    def _write_state(session: Session, instance: ProcessInstance, state: str, now: datetime, completed: bool) -> None:
+        """The instance's new state under a fresh version token, if nobody saved it since it was read.
+
+        One Core statement: the version check is the UPDATE's WHERE clause (a lost race updates
+        no row), and the ORM object is brought up to date without a unit of work of its own.
+        """
+        values: dict[str, Any] = {"state": state, "updated_at": now, "version": uuid4().hex}
+        if completed:
+            values.update(status=InstanceStatus.COMPLETED, completed_at=now)
+        result = session.connection().execute(
+            _WRITE_STATE[completed], {**values, "instance_id": instance.id, "old_version": instance.version}
+        )
+        if result.rowcount != 1:
+            raise ConflictError("someone else changed this process at the same time; reload and try again")
+        for name, value in values.items():
+            set_committed_value(instance, name, value)
 
     def _sync_tasks(
         self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str], now: datetime
@@ -170,7 +204,7 @@ class InstanceStore:
         new = [self._human_task(instance, ready[guid], now) for guid in ready.keys() - known]
         if new:
             # Bulk inserts: rows, not objects; nobody in this unit of work needs them as objects.
-            session.execute(insert(HumanTask), new)
+            session.connection().execute(insert(HumanTask.__table__), new)
         return set(ready)
 
     def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> dict[str, Any]:
@@ -202,6 +236,8 @@ class InstanceStore:
         """Make the timer rows match the workflow's waiting timers."""
         current = {str(task.id): (task, when) for task, when in waiting_timers(workflow)}
         gone = known.keys() - current.keys()
+        # Deletes and updates go through the ORM, which keeps Timer objects loaded in this session in
+        # step; new rows go straight to the connection (nobody holds them yet).
         if gone:
             session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
         new = [
@@ -210,7 +246,7 @@ class InstanceStore:
             for guid, (task, when) in current.items() if guid not in known
         ]
         if new:
-            session.execute(insert(Timer), new)
+            session.connection().execute(insert(Timer.__table__), new)
         for guid, (task, when) in current.items():
             if guid in known and known[guid] != when:
                 session.execute(

@@ -31,7 +31,6 @@ from .deploy import DeployResult, ParserFactory, default_parser, deploy, deploy_
 from .errors import ConflictError, NotAllowed, NotFound, TaskStateError
 from .errors import conflicts as _conflicts
 from .failures import as_failure
-from .inbox import candidate_condition
 from .incidents import MAX_TIMER_ATTEMPTS
 from .instance_store import InstanceStore
 from .models import (
@@ -50,6 +49,7 @@ from .script_env import SandboxScriptEngine, step_script_engine
 from .serialization import StateSerializer
 from .step import Audit, instance_step, new_instance_step
 from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS
+from .task_rows import claim_row, complete_row, read_claim
 from .timer_firing import TimerFiring
 from .timers import all_tasks
 
@@ -155,20 +155,10 @@ class WorkflowEngine:
         now = self.clock()
         with _conflicts():
             # One conditional UPDATE decides the race; only a refusal reads the row to say why.
-            result = session.execute(
-                update(HumanTask)
-                .where(HumanTask.id == task_id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None),
-                       candidate_condition(actor))
-                .values(assignee=actor.key, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            claimed = claim_row(session, task_id, actor, now)
+            if claimed is None:
                 self._refuse_claim(session, task_id, actor)
-            claimed = session.get(HumanTask, task_id, populate_existing=True)
             assert claimed is not None
-            record(session, at=now, actor=actor.key, action="claim", instance_id=claimed.instance_id,
-                   task_id=claimed.id, bpmn_id=claimed.bpmn_id)
-            session.flush()
         return claimed
 
     def _refuse_claim(self, session: Session, task_id: int, actor: Actor) -> None:
@@ -222,30 +212,34 @@ class WorkflowEngine:
         payload = checked_data(data)
         task = self.completable_task(session, task_id, actor)
 
-        def still_completable(_instance: ProcessInstance) -> bool:
-            # Read again under the lock: a rival may have completed or released it meanwhile.
-            session.refresh(task)
-            check_open(task)
-            self._check_claimant(task, actor)
-            return True
-
         audit = Audit(actor.key, "complete", task_id=task.id, bpmn_id=task.bpmn_id, detail=payload)
+        # No read of the task under the lock: completing its row is conditional (still open, still
+        # theirs), and only when that or the workflow says no is the row read, to say why.
         with instance_step(self.store, session, task.instance_id, now=now, seconds=self.step_seconds,
-                           audit=audit, ready=still_completable) as step:
+                           audit=audit) as step:
             if step.known is not None:
                 step.known.open_tasks.discard(task.task_guid)  # completed below, not cancelled
-            spiff_task = _ready_task(step.workflow, task)
+            try:
+                spiff_task = _ready_task(step.workflow, task)
+            except TaskStateError:
+                self._refuse_completion(session, task, actor)
+                raise
             spiff_task.set_data(**payload)
             try:
                 spiff_task.run()
             except Exception as exc:
                 raise as_failure(exc, task.bpmn_id) from None
             step.advance()
-            task.status = TaskStatus.COMPLETED
-            task.completed_at = now
-            task.completed_by = actor.key
-            task.data = payload
+            if not complete_row(session, task, actor, now, payload):
+                self._refuse_completion(session, task, actor)
+                raise ConflictError(f"task {task.id} changed while being completed; reload it")
         return task
+
+    def _refuse_completion(self, session: Session, task: HumanTask, actor: Actor) -> None:
+        """Raise what a rival made of the task meanwhile (completed it, released it, took it over), if anything."""
+        read_claim(session, task)
+        check_open(task)
+        self._check_claimant(task, actor)
 
     # -- amending a running instance ----------------------------------------
 

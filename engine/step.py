@@ -29,8 +29,9 @@ from typing import Any, overload
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import record
 from .clock import running_on
@@ -143,18 +144,39 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance: ...
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool) -> ProcessInstance | None: ...
 
 
+_INSTANCES = ProcessInstance.__table__
+# Everything but the large deferred columns: a step whose workflow the engine holds never reads them.
+_ROW = [column for column in _INSTANCES.c if column.name not in ("state", "data")]
+# Built once: every step runs one of them, and SQLAlchemy reuses a statement's compiled form and cache key.
+_LOCK = {
+    skip: select(*_ROW).where(_INSTANCES.c.id == bindparam("instance_id")).with_for_update(skip_locked=skip)
+    for skip in (False, True)
+}
+
+
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:
-    """The instance, locked and read afresh; None when ``skip_locked`` and someone else holds it."""
-    instance = session.scalar(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update(of=ProcessInstance, skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    )
-    if instance is None:
+    """The instance, locked and read afresh; None when ``skip_locked`` and someone else holds it.
+
+    One Core statement; the row becomes the session's ``ProcessInstance`` (the one it holds, brought
+    up to date, or a new one attached without a query), as the ORM would have loaded it.
+    """
+    row = session.connection().execute(_LOCK[skip_locked], {"instance_id": instance_id}).one_or_none()
+    if row is None:
         if skip_locked:
             return None
         raise NotFound(f"instance {instance_id} does not exist")
+    values = row._asdict()
+    held = session.identity_map.get(session.identity_key(ProcessInstance, instance_id))  # type: ignore[arg-type]
+    if isinstance(held, ProcessInstance):
+        changed = "version" not in held.__dict__ or held.__dict__["version"] != values["version"]
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        if changed:  # someone saved it since: its state and data must be read again when needed
+            session.expire(held, ["state", "data"])
+        return held
+    instance = ProcessInstance(**values)
+    make_transient_to_detached(instance)
+    session.add(instance)
     return instance
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -39,6 +40,10 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
             if value.get("cycles") == 0:
                 continue
             value = value["next"]
-        timers.append((task, parse_instant(value)))
+        timers.append((task, _instant_of_text(value) if isinstance(value, str) else parse_instant(value)))
     return timers
+
+
+# Every save reads the due time of every waiting timer; the texts repeat from save to save.
+_instant_of_text = functools.lru_cache(maxsize=4096)(parse_instant)
 
