@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
+
+_AUDIT = cast(Table, AuditEntry.__table__)
 
 
 def record(
@@ -24,7 +26,7 @@ def record(
 ) -> None:
     """Append one audit entry in the unit of work's transaction (never updated, never deleted)."""
     # Straight to the connection: the ORM's bulk-insert path and autoflush cost more than the insert.
-    session.connection().execute(insert(AuditEntry.__table__), [{
+    session.connection().execute(insert(_AUDIT), [{
         "at": at, "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
         "bpmn_id": bpmn_id, "detail": detail,
     }])

@@ -13,14 +13,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Update, bindparam, delete, insert, select, update
+from sqlalchemy import Table, Update, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -42,8 +42,12 @@ Events = list[tuple[Task, dict[str, str]]]
 MAX_STATE_CHARS = 50_000_000
 
 
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 def _write_state_statement(*, completed: bool) -> Update:
-    table = ProcessInstance.__table__
+    table = _table(ProcessInstance)
     values = {name: bindparam(name, type_=table.c[name].type) for name in ("state", "updated_at", "version")}
     if completed:
         values.update(status=bindparam("status", type_=table.c.status.type),
@@ -154,7 +158,7 @@ class InstanceStore:
         open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
         timers = self._sync_timers(session, instance, workflow, known.timers)
         if events:
-            session.connection().execute(insert(ProcessEvent.__table__), [
+            session.connection().execute(insert(_table(ProcessEvent)), [
                 {
                     "instance_id": instance.id,
                     "name": properties[EVENT],
@@ -204,7 +208,7 @@ class InstanceStore:
         new = [self._human_task(instance, ready[guid], now) for guid in ready.keys() - known]
         if new:
             # Bulk inserts: rows, not objects; nobody in this unit of work needs them as objects.
-            session.connection().execute(insert(HumanTask.__table__), new)
+            session.connection().execute(insert(_table(HumanTask)), new)
         return set(ready)
 
     def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> dict[str, Any]:
@@ -246,7 +250,7 @@ class InstanceStore:
             for guid, (task, when) in current.items() if guid not in known
         ]
         if new:
-            session.connection().execute(insert(Timer.__table__), new)
+            session.connection().execute(insert(_table(Timer)), new)
         for guid, (task, when) in current.items():
             if guid in known and known[guid] != when:
                 session.execute(

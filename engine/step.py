@@ -24,12 +24,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -136,15 +136,7 @@ def running(now: datetime, seconds: float) -> Iterator[None]:
         yield
 
 
-@overload
-def lock_instance(session: Session, instance_id: int) -> ProcessInstance: ...
-
-
-@overload
-def lock_instance(session: Session, instance_id: int, *, skip_locked: bool) -> ProcessInstance | None: ...
-
-
-_INSTANCES = ProcessInstance.__table__
+_INSTANCES = cast(Table, ProcessInstance.__table__)
 # Everything but the large deferred columns: a step whose workflow the engine holds never reads them.
 _ROW = [column for column in _INSTANCES.c if column.name not in ("state", "data")]
 # Built once: every step runs one of them, and SQLAlchemy reuses a statement's compiled form and cache key.
@@ -152,6 +144,14 @@ _LOCK = {
     skip: select(*_ROW).where(_INSTANCES.c.id == bindparam("instance_id")).with_for_update(skip_locked=skip)
     for skip in (False, True)
 }
+
+
+@overload
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance: ...
+
+
+@overload
+def lock_instance(session: Session, instance_id: int, *, skip_locked: bool) -> ProcessInstance | None: ...
 
 
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:

@@ -11,9 +11,9 @@ without a query when it does not), so callers see what was written.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, Update, and_, bindparam, insert, literal, or_, select, update
+from sqlalchemy import Row, Select, Table, Update, and_, bindparam, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,8 +21,8 @@ from .actor import Actor
 from .audit import record
 from .models import AuditEntry, HumanTask, TaskStatus
 
-TASKS = HumanTask.__table__
-AUDIT = AuditEntry.__table__
+TASKS = cast(Table, HumanTask.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
 
 
 def _claim_statements() -> tuple[Update, Select[Any]]:
