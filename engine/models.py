@@ -86,6 +86,7 @@ class ProcessInstance(Base):
 _OPEN = "status = 'open'"
 _CLAIMABLE = "status = 'open' AND assignee IS NULL"
 _CLAIMABLE_BY_GROUP = "status = 'open' AND assignee IS NULL AND candidate_user IS NULL"
+_CLAIMABLE_BY_GROUP_ANY_UNIT = _CLAIMABLE_BY_GROUP + " AND candidate_unit IS NULL"
 _DONE = "status = 'completed'"
 
 
@@ -97,11 +98,15 @@ class HumanTask(Base):
         UniqueConstraint("instance_id", "task_guid"),
         # Partial indexes over open tasks only, one per inbox lookup (engine.inbox): they stay
         # small however many tasks are completed, and each lookup is a seek.
-        Index("ix_human_task_open_group", "candidate_group", "candidate_unit",
+        # Each goes on to (due_at, id): a lookup reads its soonest tasks in order and stops.
+        Index("ix_human_task_open_group", "candidate_group", "candidate_unit", "due_at", "id",
               sqlite_where=text(_CLAIMABLE_BY_GROUP), postgresql_where=text(_CLAIMABLE_BY_GROUP)),
-        Index("ix_human_task_open_user", "candidate_user",
+        # Unit-less group tasks apart: no database reads an index in order past an IS NULL term.
+        Index("ix_human_task_open_group_any_unit", "candidate_group", "due_at", "id",
+              sqlite_where=text(_CLAIMABLE_BY_GROUP_ANY_UNIT), postgresql_where=text(_CLAIMABLE_BY_GROUP_ANY_UNIT)),
+        Index("ix_human_task_open_user", "candidate_user", "due_at", "id",
               sqlite_where=text(_CLAIMABLE), postgresql_where=text(_CLAIMABLE)),
-        Index("ix_human_task_open_assignee", "assignee",
+        Index("ix_human_task_open_assignee", "assignee", "due_at", "id",
               sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
         Index("ix_human_task_item", "item_key", "status"),
         # The inbox's "done by me" tab: its count and its newest-first list, without a scan.

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.engine import Engine
 
 from engine import WorkflowEngine
 from engine.db import make_engine, make_session_factory
@@ -78,7 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(overrides, instance_path=app.instance_path))
     _ensure_secret_key(app)
 
-    db_engine = objects.get("DB_ENGINE") or make_engine(app.config["DATABASE_URL"])
+    db_engine = objects.get("DB_ENGINE") or _database(app.config)
     clock = objects.get("ENGINE_CLOCK")
     workflow_engine = WorkflowEngine(clock) if clock is not None else WorkflowEngine()
     app.extensions[EXTENSION_KEY] = Services(
@@ -104,6 +105,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     app.after_request(_add_security_headers)
     return app
+
+
+def _database(config: Any) -> Engine:
+    url = config["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    # Beyond the kept connections, as many again may open for a burst and close after it.
+    return make_engine(url, pool_size=config["DB_POOL_SIZE"], max_overflow=config["DB_POOL_SIZE"])
 
 
 def _ensure_secret_key(app: Flask) -> None:

@@ -176,6 +176,7 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_MAX_BYTES": 64 * 1024,
     "API_RATE_LIMIT": "600/minute",
     "API_RATE_LIMIT_ANON": "120/minute",
+    "DB_POOL_SIZE": 5,  # PostgreSQL connections kept open per process: a web worker's threads + 1
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -257,7 +258,8 @@ def _validate(settings: dict[str, Any]) -> None:
     except ArgumentError:
         raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
     _validate_url_timeouts(make_url(url).query)
-    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1), ("DOCX_MAX_XML_BYTES", 1)):
+    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1), ("DOCX_MAX_XML_BYTES", 1),
+                         ("DB_POOL_SIZE", 1)):
         value = settings.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{key} must be a whole number, got {value!r}")

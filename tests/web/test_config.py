@@ -92,6 +92,7 @@ def test_bad_environment_values_fail_fast(
         ({"BABEL_DEFAULT_LOCALE": "fr"}, "BABEL_DEFAULT_LOCALE 'fr' is not one of LANGUAGES"),
         ({"LANGUAGES": []}, "LANGUAGES must list"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
+        ({"DB_POOL_SIZE": 0}, "DB_POOL_SIZE must be at least 1"),
     ],
 )
 def test_bad_values_from_code_fail_fast(overrides: dict[str, object], message: str) -> None:
@@ -125,3 +126,10 @@ def test_services_use_the_given_clock_and_database(tmp_path: Path) -> None:
     assert found.workflow_engine.clock is clock
     assert str(found.db_engine.url) == f"sqlite:///{tmp_path / 'b.db'}"
     assert "ENGINE_CLOCK" not in app.config
+
+
+def test_the_postgresql_pool_keeps_db_pool_size_connections_and_as_many_again_for_a_burst() -> None:
+    app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "DB_POOL_SIZE": 3,
+                      "SECRET_KEY": "test", "SCHEDULER_ENABLED": False})
+    pool = services(app).db_engine.pool
+    assert (pool.size(), pool._max_overflow) == (3, 3)  # type: ignore[attr-defined]
