@@ -265,6 +265,9 @@ class WorkflowEngine:
         with instance_step(self.store, session, instance_id, now=self.clock(), seconds=self.step_seconds,
                            audit=Audit(actor.key, "amend", detail=detail), ready=_amendable) as step:
             detail["tasks"] = changed = _amend_tasks(step.workflow, change)
+            # Fragments are reused only while their data's fingerprint holds; an amend is rare
+            # enough to write the whole state afresh all the same.
+            self.serializer.forget(step.workflow)
             step.advance()
             step.reassess_open_tasks = True
         return changed

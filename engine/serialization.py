@@ -4,12 +4,16 @@ SpiffWorkflow's serializer writes the whole process spec into every
 serialised workflow; a ledger of thousands of problems would store the same
 diagram thousands of times. Specs are stored once per deployed version
 (``process_definition.specs``) and handed back in when an instance is loaded.
+
+Saving serialises only what changed since the workflow's last save (:mod:`engine.state_fragments`),
+and the JSON text is written and read by :mod:`engine.json_codec`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import threading
+import weakref
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +24,9 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+
+from . import json_codec
+from .state_fragments import Fragments, StateAssembler
 
 STATE_VERSION = "rectiflow-1"
 
@@ -62,11 +69,7 @@ def _text(value: UUID) -> str:
 
 
 class _StateConverter(BpmnWorkflowConverter):
-    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+    """Restores a workflow from its state and the specs handed in (writing is :mod:`engine.state_fragments`)."""
 
     def restore_with_specs(
         self, dct: dict[str, Any], spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
@@ -89,7 +92,14 @@ class StateSerializer:
         config[Task] = _TaskConverter
         self.registry = BpmnWorkflowSerializer.configure(config)
         self._converter = _StateConverter(BpmnWorkflow, self.registry)
-        self._encoder_cls = create_encoder(self.registry, None)
+        self._default = create_encoder(self.registry, None)().default
+        self._assembler = StateAssembler(self.registry, self._encode, STATE_VERSION)
+        # Per live workflow, the fragments of its finished tasks from its last save.
+        self._fragments: weakref.WeakKeyDictionary[BpmnWorkflow, Fragments] = weakref.WeakKeyDictionary()
+        self._fragments_lock = threading.Lock()
+
+    def _encode(self, value: Any) -> str:
+        return json_codec.dumps(value, self._default)
 
     def specs_to_dict(
         self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
@@ -107,25 +117,45 @@ class StateSerializer:
         return spec, subs
 
     def dump_state(self, workflow: BpmnWorkflow) -> str:
-        """The workflow's state without its specs, as JSON text."""
+        """The workflow's state without its specs, as JSON text.
+
+        Only what changed since this workflow object's last save is serialised again: the text
+        of finished tasks is kept per workflow (:mod:`engine.state_fragments`) until
+        :meth:`forget` or until the workflow is gone.
+        """
+        with self._fragments_lock:
+            cached = self._fragments.get(workflow)
+        text, fresh = self._dump(workflow, {} if cached is None else cached)
+        with self._fragments_lock:
+            self._fragments[workflow] = fresh
+        return text
+
+    def dump_state_full(self, workflow: BpmnWorkflow) -> str:
+        """The same text as :meth:`dump_state`, every task serialised afresh; the cache is left alone."""
+        return self._dump(workflow, None)[0]
+
+    def forget(self, workflow: BpmnWorkflow) -> None:
+        """Drop what was kept of ``workflow``'s last save (after its finished tasks' data was rewritten)."""
+        with self._fragments_lock:
+            self._fragments.pop(workflow, None)
+
+    def _dump(self, workflow: BpmnWorkflow, cached: Fragments | None) -> tuple[str, Fragments]:
         # Encoder mode leaves nested values to the JSON encoder: one pass instead of two.
         self.registry._encoder_mode = True
         try:
-            dct = self._converter.to_dict(workflow)
-            dct["format"] = STATE_VERSION
-            return json.dumps(dct, cls=self._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+            return self._assembler.dump(workflow, cached)
         finally:
             self.registry._encoder_mode = False
 
     def encode_value(self, value: Any) -> bytes:
         """One task-data value as UTF-8 JSON, converted as :meth:`dump_state` would (raises as it would)."""
-        return json.dumps(value, cls=self._encoder_cls, ensure_ascii=False).encode("utf-8")
+        return json_codec.dumps(value, self._default).encode("utf-8")
 
     def load_state(
         self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
     ) -> BpmnWorkflow:
         """Rebuild a workflow from its stored state and its version's specs."""
-        dct = json.loads(text)
+        dct = json_codec.loads(text)
         if dct.pop("format", None) != STATE_VERSION:
             raise ValueError("unknown workflow state format")
         return self._converter.restore_with_specs(dct, spec, subprocess_specs)
