@@ -20,8 +20,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, Update, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, Update, bindparam, delete, insert, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .compaction import compact
@@ -58,6 +58,12 @@ def _write_state_statement(*, completed: bool) -> Update:
 
 # Built once (SQLAlchemy reuses a statement's compiled form and cache key): by whether the save completes it.
 _WRITE_STATE = {completed: _write_state_statement(completed=completed) for completed in (False, True)}
+
+
+_DELETE_TIMERS = delete(_table(Timer)).where(
+    _table(Timer).c.instance_id == bindparam("instance_id"),
+    _table(Timer).c.task_guid.in_(bindparam("guids", expanding=True)),
+)
 
 
 @dataclass
@@ -150,8 +156,7 @@ class InstanceStore:
             instance.state, instance.updated_at = state, now
             if completed:
                 instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
-            session.add(instance)
-            session.flush()
+            self._insert(session, instance)
         else:
             self._write_state(session, instance, state, now, completed)
         known = known or self._read_rows(session, instance.id)
@@ -170,6 +175,24 @@ class InstanceStore:
                 for task, properties in events
             ])
         self._remember(instance, Live(instance.version, workflow, open_tasks, timers))
+
+    @staticmethod
+    def _insert(session: Session, instance: ProcessInstance) -> None:
+        """Insert a new instance by one Core statement and attach it to the session as loaded."""
+        if not inspect(instance).transient:  # already in a session: leave it to the ORM
+            session.add(instance)
+            session.flush()
+            return
+        instance.definition_id = instance.definition.id
+        instance.version = uuid4().hex
+        table = _table(ProcessInstance)
+        values = {column.name: getattr(instance, column.name) for column in table.c if column.name != "id"}
+        values["status"] = values["status"] or InstanceStatus.RUNNING
+        values["data"] = values["data"] if values["data"] is not None else {}
+        instance.id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
+        instance.status, instance.data = values["status"], values["data"]
+        make_transient_to_detached(instance)  # persistent and clean, as if just loaded
+        session.add(instance)
 
     @staticmethod
     def _write_state(session: Session, instance: ProcessInstance, state: str, now: datetime, completed: bool) -> None:
@@ -240,10 +263,13 @@ class InstanceStore:
         """Make the timer rows match the workflow's waiting timers."""
         current = {str(task.id): (task, when) for task, when in waiting_timers(workflow)}
         gone = known.keys() - current.keys()
-        # Deletes and updates go through the ORM, which keeps Timer objects loaded in this session in
-        # step; new rows go straight to the connection (nobody holds them yet).
+        # Straight to the connection; Timer objects this session holds are kept in step by hand
+        # (the ORM's own bookkeeping for a bulk delete costs more than the delete).
         if gone:
-            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(gone)))
+            session.connection().execute(_DELETE_TIMERS, {"instance_id": instance.id, "guids": sorted(gone)})
+            for held in [t for t in session.identity_map.values() if isinstance(t, Timer)]:
+                if held.instance_id == instance.id and held.task_guid in gone:
+                    session.expunge(held)
         new = [
             {"instance_id": instance.id, "task_guid": guid, "bpmn_id": task.task_spec.bpmn_id, "due_at": when,
              "item_key": self._property(task, properties_of(task), ITEM_KEY), "attempts": 0}
