@@ -9,6 +9,7 @@ needed no database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from engine.db import make_engine
 from web.cli import main
+from web.config import DEFAULTS, ENV_PREFIX
 from workflows.models import InspectionRound
 from workflows.schema import head_revision, upgrade
 
@@ -122,14 +124,31 @@ class Sweep:
         return problems
 
 
-@pytest.fixture
-def healthy(tmp_path: Path) -> Path:
-    """A database set up as a user would: ``init-db``, an administrator, a plan with its lifecycles."""
-    path = tmp_path / "healthy.db"
+@pytest.fixture(scope="module")
+def healthy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database set up as a user would: ``init-db``, an administrator, a plan with its lifecycles.
+
+    Built once per module (seconds of commands); each test gets a copy, as several change it.
+    """
+    path = tmp_path_factory.mktemp("healthy") / "healthy.db"
     url = sqlite_url(path)
-    ok(url, "init-db")
-    ok(url, *ADMIN)
-    ok(url, "import-plan", SEED)
+    with pytest.MonkeyPatch.context() as env:  # as clean as ``_no_rectiflow_env`` makes each test's
+        for key in DEFAULTS:
+            env.delenv(ENV_PREFIX + key, raising=False)
+        env.setenv("RECTIFLOW_INSTANCE_PATH", str(path.parent))
+        ok(url, "init-db")
+        ok(url, *ADMIN)
+        ok(url, "import-plan", SEED)
+    return path
+
+
+@pytest.fixture
+def healthy(healthy_template: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the healthy database."""
+    path = tmp_path / "healthy.db"
+    with contextlib.closing(sqlite3.connect(healthy_template)) as source, \
+            contextlib.closing(sqlite3.connect(path)) as target:
+        source.backup(target)
     return path
 
 
@@ -331,13 +350,12 @@ def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path: Path) -
     assert impostor.read_bytes() == SEED.read_bytes()
 
 
-def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+def test_a_reader_that_goes_away_ends_the_command_quietly(healthy: Path) -> None:
     """``rectiflow ledger | head -1``: the rest of the output has nowhere to go; no error, no traceback."""
-    database = tmp_path / "demo.db"
     script = Path(sys.executable).with_name("rectiflow")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from web.cli import main; main()"]
-    env = {**os.environ, "RECTIFLOW_DATABASE_URL": sqlite_url(database)}
-    subprocess.run([*command, "demo"], capture_output=True, env=env, check=True)
+    env = {**os.environ, "RECTIFLOW_DATABASE_URL": sqlite_url(healthy)}
+    assert ok(sqlite_url(healthy), "ledger").count("\n") > 10  # the command has lines to write into the pipe
 
     with subprocess.Popen([*command, "ledger"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as ledger:
         assert ledger.stdout is not None

@@ -15,7 +15,8 @@ from workflows import forms
 from workflows.models import Evidence
 
 from ..conftest import SEED
-from .demo_cli import OFFICER_OF, DemoCli, demo_fixture  # noqa: F401  (the ``demo`` fixture)
+from .demo_cli import OFFICER_OF, DemoCli
+from .demo_template import demo_copy_fixture  # noqa: F401  (``demo``: a copy of the loaded demo)
 from .evidence_samples import SAMPLES
 
 

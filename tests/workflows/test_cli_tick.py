@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from workflows.deadlines import china_date
 from workflows.models import Evidence
 
-from .demo_cli import DemoCli, demo_fixture  # noqa: F401  (the ``demo`` fixture)
+from .demo_cli import DemoCli
+from .demo_template import demo_copy_fixture  # noqa: F401  (``demo``: a copy of the loaded demo)
 
 
 def today() -> date:
