@@ -33,6 +33,8 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from commit_floor import commit_ms, floor_ratio  # noqa: E402
+
 import workflows.models  # noqa: E402,F401
 from engine import (  # noqa: E402
     Actor,
@@ -197,10 +199,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         in_memory = run_in_memory(args.n)
-        sqlite = run_persisted(f"sqlite:///{tmp}/bench.db", args.n)
+        counts: dict = {}
+        sqlite = run_persisted(f"sqlite:///{tmp}/bench.db", args.n, counts=counts)
+        commit_sqlite = commit_ms(f"sqlite:///{tmp}/floor.db")
         sqlite_together = run_persisted(f"sqlite:///{tmp}/together.db", args.n, together=True)
         pg_url, drop = postgres_database()
         postgres = run_persisted(pg_url, args.n) if pg_url else None
+        commit_pg = commit_ms(pg_url) if pg_url else None
         if drop:
             drop()
         inbox_sqlite = inbox_query(f"sqlite:///{tmp}/inbox.db", args.inbox)
@@ -218,6 +223,13 @@ def main() -> None:
     print(f"ratio sqlite, claim and complete in one unit of work: {in_memory / sqlite_together:.2f}")
     if postgres:
         print(f"ratio postgresql: {in_memory / postgres:.2f}")
+    # Each problem: its start, then a claim and a completion per task, each committed on its own.
+    commits = args.n + 2 * counts["steps"]
+    print(f"durable commit: sqlite {commit_sqlite:.2f} ms" + (f", postgresql {commit_pg:.2f} ms" if commit_pg else "")
+          + f"; {commits} write commits in a run")
+    print(f"floor ratio sqlite (commits alone): {floor_ratio(in_memory, commits, commit_sqlite):.2f}")
+    if commit_pg:
+        print(f"floor ratio postgresql (commits alone): {floor_ratio(in_memory, commits, commit_pg):.2f}")
     print(f"inbox query, {args.inbox} open instances, sqlite: {inbox_sqlite:.1f} ms")
     if inbox_pg is not None:
         print(f"inbox query, {args.inbox} open instances, postgresql: {inbox_pg:.1f} ms")
