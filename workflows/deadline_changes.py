@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import Actor, HumanTask, NotAllowed, TaskStatus, WorkflowEngine
@@ -76,7 +76,7 @@ def record_change(
 def last_task_id(session: Session, instance_id: int) -> int:
     """The newest ``human_task`` id of an instance (0 for none): taken before a step, it tells the
     tasks the step opened."""
-    return session.scalar(select(func.max(HumanTask.id)).where(HumanTask.instance_id == instance_id)) or 0
+    return session.scalar(_LAST_TASK_ID, {"instance_id": instance_id}) or 0
 
 
 def follow_lifecycle(session: Session, task: HumanTask, *, opened_after: int) -> list[DeadlineChange]:
@@ -91,19 +91,14 @@ def follow_lifecycle(session: Session, task: HumanTask, *, opened_after: int) ->
     (``STAGE_SOURCES``). A deadline the lifecycle never moved is left alone, even where the plan
     says otherwise (an edited ledger does not reach a running lifecycle). Only flushes.
     """
-    opened = [t for t in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.status == TaskStatus.OPEN,
-                                HumanTask.id > opened_after).order_by(HumanTask.id)
-    ) if measure_id(t.item_key) is not None]
+    # One round trip, run after every completion: the open tasks the step opened, and each of their
+    # items' newest task from before the step (read as plain rows: only ids, keys and dates are needed).
+    rows = session.execute(_OPENED_AND_BEFORE, {"instance_id": task.instance_id,
+                                                 "opened_after": opened_after}).all()
+    opened = [row for row in rows if row.id > opened_after and measure_id(row.item_key) is not None]
     if not opened:
         return []
-    keys = {t.item_key for t in opened}
-    # each measure's newest task from before the step, and the deadline it carried
-    newest = (select(HumanTask.item_key, func.max(HumanTask.id).label("id"))
-              .where(HumanTask.instance_id == task.instance_id, HumanTask.item_key.in_(keys),
-                     HumanTask.id <= opened_after).group_by(HumanTask.item_key).subquery())
-    before = dict(session.execute(
-        select(HumanTask.item_key, HumanTask.due_at).join(newest, HumanTask.id == newest.c.id)).tuples().all())
+    before = {row.item_key: row.due_at for row in rows if row.id <= opened_after}
     changes: list[DeadlineChange] = []
     seen: set[int] = set()
     for fresh in opened:
@@ -126,6 +121,26 @@ def follow_lifecycle(session: Session, task: HumanTask, *, opened_after: int) ->
         if change is not None:
             changes.append(change)
     return changes
+
+
+def _opened_and_before() -> Select[tuple[int, str | None, datetime | None, datetime]]:
+    """The instance's open tasks above ``opened_after`` and, for each of their item keys, the newest
+    task at or below it (any status), in id order. Built once, as it runs after every completion."""
+    in_instance = HumanTask.instance_id == bindparam("instance_id")
+    after: BindParameter[int] = bindparam("opened_after")
+    opened_keys = select(HumanTask.item_key).where(in_instance, HumanTask.status == TaskStatus.OPEN,
+                                                   HumanTask.id > after)
+    newest_before = (select(func.max(HumanTask.id))
+                     .where(in_instance, HumanTask.id <= after, HumanTask.item_key.in_(opened_keys))
+                     .group_by(HumanTask.item_key))
+    return (select(HumanTask.id, HumanTask.item_key, HumanTask.due_at, HumanTask.created_at)
+            .where(in_instance, or_(and_(HumanTask.status == TaskStatus.OPEN, HumanTask.id > after),
+                                    HumanTask.id.in_(newest_before)))
+            .order_by(HumanTask.id))
+
+
+_OPENED_AND_BEFORE = _opened_and_before()
+_LAST_TASK_ID = select(func.max(HumanTask.id)).where(HumanTask.instance_id == bindparam("instance_id"))
 
 
 def extend(

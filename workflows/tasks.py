@@ -12,9 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine import Actor, HumanTask, TaskStatus, WorkflowEngine
 from engine.inbox import tasks_for
@@ -31,6 +33,7 @@ from .stages import Stage
 PROGRESS_STAGE = Stage.MEASURE_SUBMIT
 # Where a completed task's row keeps the token of the form that completed it (not in the process data).
 SUBMISSION_TOKEN = "submission_token"
+_MEASURES = cast(Table, Measure.__table__)
 _TOKEN = re.compile(r"[0-9A-Za-z_-]{16,64}")
 
 
@@ -133,10 +136,12 @@ def _complete(
         task.data = {**(task.data or {}), SUBMISSION_TOKEN: token}
     progress_of = measure_id(task.item_key) if task.stage == PROGRESS_STAGE else None
     if progress_of is not None:
-        measure = session.get(Measure, progress_of)
-        if measure is not None:
-            measure.progress = cleaned["progress"]
-            measure.updated_at = task.completed_at
+        held = session.identity_map.get(identity_key(Measure, progress_of))
+        if held is not None:
+            held.progress, held.updated_at = cleaned["progress"], task.completed_at
+        else:  # one UPDATE and no read first, on every completion (a measure that is gone is left alone)
+            session.execute(update(_MEASURES).where(_MEASURES.c.id == progress_of)
+                            .values(progress=cleaned["progress"], updated_at=task.completed_at))
     # The step may have moved deadlines (a failed verification or a rebound with a new deadline):
     # the ledger follows what the engine now holds.
     follow_lifecycle(session, task, opened_after=opened_after)

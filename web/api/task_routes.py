@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import request
 
-from engine import HumanTask
+from engine import ConflictError, EngineError, HumanTask
 from workflows import forms
 from workflows.inbox import Tab
 from workflows.tasks import Submission, claim, submit, unclaim
@@ -65,8 +65,20 @@ def get_task(task_id: int) -> dict[str, Any]:
 def claim_task(task_id: int) -> dict[str, Any]:
     """Claim a task offered to the caller; 409 when someone else holds it already."""
     actor = api_actor()
-    task_or_404(task_id, actor)
-    return _json(claim(get_session(), services().workflow_engine, task_id, actor))
+    session = get_session()
+    # The claim's own condition (open, unclaimed, offered to the caller) implies that the caller may see
+    # the task, so the visibility check is only needed when the claim is refused: a task they may not
+    # see is still a 404, whatever the engine would have said.
+    try:
+        claimed = claim(session, services().workflow_engine, task_id, actor)
+    except ConflictError:
+        session.rollback()  # the refusal may come from the database; the request ends in an error anyway
+        task_or_404(task_id, actor)
+        raise
+    except EngineError:
+        task_or_404(task_id, actor)
+        raise
+    return _json(claimed)
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")

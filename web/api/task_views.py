@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import Actor, HumanTask
@@ -23,6 +23,10 @@ from workflows.models import Problem
 from workflows.warnings import WarningColour
 
 from .core import Page, page_of
+
+# Built once: a claim and a completion answer with their task, so this runs on every one of them.
+_PROBLEMS_OF = select(Problem.instance_id, Problem.id).where(
+    Problem.instance_id.in_(bindparam("instances", expanding=True)))
 
 
 def filters_from(args: dict[str, Any]) -> InboxFilters:
@@ -51,7 +55,7 @@ def tasks_as_json(session: Session, tasks: Iterable[HumanTask]) -> list[dict[str
     instances = {task.instance_id for task in tasks}
     problems: dict[int, int] = {}
     if instances:
-        rows = session.execute(select(Problem.instance_id, Problem.id).where(Problem.instance_id.in_(instances)))
+        rows = session.execute(_PROBLEMS_OF, {"instances": sorted(instances)})
         problems = {instance_id: problem_id for instance_id, problem_id in rows.tuples() if instance_id is not None}
     return [_as_json(task, problems.get(task.instance_id)) for task in tasks]
 
