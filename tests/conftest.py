@@ -36,13 +36,22 @@ START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
 
 @contextlib.contextmanager
-def _postgres_engine() -> Iterator[Engine]:
-    """A database of its own for this test session, so parallel runs never share tables."""
+def _postgres_engine(template: str | None = None) -> Iterator[Engine]:
+    """A database of its own for this test session, so parallel runs never share tables.
+
+    With ``template``, a copy of that database (whose other connections are ended first: PostgreSQL
+    copies only a database nobody is connected to).
+    """
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     name = f"rectiflow_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if template is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     except OperationalError as exc:
         admin.dispose()
         message = f"PostgreSQL at {PG_URL} is unreachable: {str(exc.orig).strip().splitlines()[0]}"

@@ -66,14 +66,8 @@ class DemoCli:
         return sorted(p for p in self.evidence_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-@pytest.fixture(name="demo")
-def demo_fixture(empty_database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoCli]:
-    """``rectiflow demo`` loaded into a fresh database; evidence kept under ``tmp_path``."""
-    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", empty_database.url.render_as_string(hide_password=False))
-    evidence_dir = tmp_path / "evidence"
-    monkeypatch.setenv("RECTIFLOW_EVIDENCE_DIR", str(evidence_dir))
-    files = tmp_path / "files"
-    files.mkdir()
+def invoker() -> Callable[..., str]:
+    """How the CLI tests run a command: ``ok=False`` expects one error line, no traceback."""
     runner = CliRunner()
 
     def invoke(*args: str | Path, ok: bool = True) -> str:
@@ -84,5 +78,17 @@ def demo_fixture(empty_database: Engine, tmp_path: Path, monkeypatch: pytest.Mon
             assert len(result.output.strip().splitlines()) == 1, result.output
         return result.output
 
+    return invoke
+
+
+@pytest.fixture(name="demo")
+def demo_fixture(empty_database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoCli]:
+    """``rectiflow demo`` loaded into a fresh database; evidence kept under ``tmp_path``."""
+    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", empty_database.url.render_as_string(hide_password=False))
+    evidence_dir = tmp_path / "evidence"
+    monkeypatch.setenv("RECTIFLOW_EVIDENCE_DIR", str(evidence_dir))
+    files = tmp_path / "files"
+    files.mkdir()
+    invoke = invoker()
     invoke("demo")
     yield DemoCli(empty_database, evidence_dir, files, invoke)

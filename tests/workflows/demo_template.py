@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import web.cli
 from engine.db import make_engine
 from workflows.deadlines import china_date
 
-from ..conftest import PG_URL, _postgres_engine
-from .demo_cli import DemoCli
+from ..conftest import _postgres_engine
+from .demo_cli import DemoCli, invoker
 
 
 def url_of(db: Engine) -> str:
@@ -68,38 +66,8 @@ class DemoTemplates:
             yield engine
             engine.dispose()
             return
-        admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        name, source = f"rectiflow_demo_{uuid.uuid4().hex[:12]}", template.url.database
-        try:
-            with admin.connect() as conn:
-                # The CLI's own engine may still hold a pooled connection to the template.
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": source})
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-            engine = make_engine(template.url.set(database=name).render_as_string(hide_password=False))
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            admin.dispose()
-
-
-def invoker() -> Callable[..., str]:
-    """``demo_cli.demo_fixture``'s way of running a command: ``ok=False`` expects one error line, no traceback."""
-    runner = CliRunner()
-
-    def invoke(*args: str | Path, ok: bool = True) -> str:
-        result = runner.invoke(web.cli.main, [str(a) for a in args], catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        if not ok:
-            assert "Traceback" not in result.output
-            assert len(result.output.strip().splitlines()) == 1, result.output
-        return result.output
-
-    return invoke
+        with _postgres_engine(template=template.url.database) as engine:
+            yield engine
 
 
 @pytest.fixture(name="demo")
