@@ -7,6 +7,8 @@ and then the next unit of work must still succeed on a fresh connection.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -14,10 +16,17 @@ from sqlalchemy.exc import OperationalError
 
 from engine import db
 
+from ..conftest import _postgres_engine
+
+
+@pytest.fixture(name="db_engine", scope="module")
+def postgresql_engine() -> Iterator[Engine]:
+    """PostgreSQL only: the pool's ping is about server connections (SQLite has none to lose)."""
+    with _postgres_engine() as engine:
+        yield engine
+
 
 def _pg(db_engine: Engine) -> Engine:
-    if db_engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's pool")
     # A pool of its own, one connection, so the test knows which backend the next checkout gets.
     return db.make_engine(db_engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
 
