@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -24,6 +25,8 @@ NUM = rf"(?:\d+|[{CN_NUM_CHARS}]+)"
 _YEAR = r"(\d{4}|[零〇○一二三四五六七八九]{4})"
 _MD = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _FULL_DATE_RE = re.compile(rf"{_YEAR}\s*年\s*{_MD}\s*月\s*{_MD}\s*日")
+#: a day with or without its year (``3月15日``); a year-less one takes the year of the date before it
+_DAY_RE = re.compile(rf"(?<![\d年月])(?:{_YEAR}\s*年\s*)?{_MD}\s*月\s*{_MD}\s*日")
 _ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _PERIOD_RE = re.compile(
     rf"{_YEAR}\s*年\s*{_MD}\s*月\s*{_MD}\s*日\s*(?:至|到|—|–|-|~|～)+\s*"
@@ -107,6 +110,18 @@ def parse_date(text: str) -> date | None:
 def find_full_date(text: str) -> re.Match[str] | None:
     """The match object of the first ``YYYY年M月D日`` date in ``text``."""
     return _FULL_DATE_RE.search(text)
+
+
+def dated_days(text: str, year: int | None = None) -> Iterator[tuple[re.Match[str], date | None]]:
+    """Every ``[YYYY年]M月D日`` in ``text`` with its date.
+
+    Reports name the year once (``2023年2月20日至4月10日…3月15日反馈``): a day written without
+    one takes the year of the nearest full date before it, else ``year``; with neither, ``None``.
+    """
+    for m in _DAY_RE.finditer(text):
+        if m.group(1):
+            year = _num(m.group(1))
+        yield m, _safe_date(year, _num(m.group(2)), _num(m.group(3)))
 
 
 def parse_period(text: str) -> tuple[date | None, date | None]:

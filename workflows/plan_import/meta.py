@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from workflows.plan_import.dates import NUM, cn_to_int, find_full_date, parse_date, parse_period
+from workflows.plan_import.dates import NUM, cn_to_int, dated_days, find_full_date, parse_date, parse_period
 from workflows.plan_import.outline import Line, parse_heading
-from workflows.plan_import.tree import PlanMeta, StatedStats
+from workflows.plan_import.tree import ParsedPlan, PlanMeta, StatedStats
 
 _FURNITURE_RE = re.compile(
     r"^(?:信息索引号|索引号|发布时间|发布日期|发布机构|发文机关|发文日期|成文日期|生成日期|来源|信息来源|"
@@ -33,14 +33,20 @@ _CLOSING_RE = re.compile(
     r"电子邮箱|电子信箱|邮箱[:]|^如有|来信来访|来电来信"
 )
 
-_GROUP_RE = re.compile(
-    r"(?P<group>[^\s,。;:、]{2,40}?(?:巡察|巡视)[^\s,。;:、]{0,12}?组)\s*"
-    r"(?:于[^对。]{0,40}?)?(?:对|进驻)\s*(?P<unit>[^\s,。;:]{2,40}?)\s*(?:进行了?|开展了?|实施了?)"
+# who inspected: a 巡察/巡视 group, or else an audit office (审计局/厅/署, its numbered 审计组)
+_TOUR_GROUP = r"(?P<group>[^\s,。;:、]{2,40}?(?:巡察|巡视)[^\s,。;:、]{0,12}?组)"
+_AUDIT_GROUP = (
+    r"(?P<group>[^\s,。;:、]{0,40}?审计(?:局|厅|署)(?:第[^\s,。;:、对]{1,4}审计组)?"
+    r"|[^\s,。;:、]{2,40}?审计组)\s*(?:派出(?:的)?审计组)?"
 )
-_FEEDBACK_GROUP_RE = re.compile(
-    r"(?P<group>[^\s,。;:、]{2,40}?(?:巡察|巡视)[^\s,。;:、]{0,12}?组)\s*向\s*(?P<unit>[^\s,。;:]{2,40}?)\s*"
-    r"(?:集中)?反馈"
-)
+_ON_UNIT = r"\s*(?:于[^对。]{0,40}?)?(?:对|进驻)\s*(?P<unit>[^\s,。;:]{2,40}?)\s*(?:进行了?|开展了?|实施了?)"
+_TO_UNIT = r"\s*向\s*(?P<unit>[^\s,。;:]{2,40}?)\s*(?:集中)?反馈"
+# a 巡察/巡视 sentence wins over an audit one: a tour report may mention an audit in passing
+_GROUP_RES = [re.compile(group + unit) for group in (_TOUR_GROUP, _AUDIT_GROUP) for unit in (_ON_UNIT, _TO_UNIT)]
+# an audited unit is often named with what was audited: "区财政局2022年度预算执行情况"
+_UNIT_TAIL_RE = re.compile(r"(?:\d{4}年|[一二〇零○]{4}年|原?(?:党政)?主要领导|经济责任|预算执行|任期).*$")
+_KIND_WORDS = ("审计", "巡视", "巡察")
+_KIND_RE = re.compile(r"(审计|巡视|巡察)(?:整改|组|反馈|意见)|(审计)(?:局|厅|署)")
 _PHONE_RE = re.compile(
     r"(?:电话|热线|联系方式)\s*[:]?\s*(?P<v>(?:\(?0\d{2,3}\)?\s*[-—]?\s*)?\d{7,8}(?:[-转]\d{1,5})?|1\d{10})"
 )
@@ -54,7 +60,7 @@ _NUM_PREV_OK = set("共有计及涉馈括出理含中了为面、,:;( \n")
 _STAT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "parts": [re.compile(rf"(?P<n>{NUM})\s*个\s*方面(?=[^。\n]{{0,12}}?问题)")],
     "problems": [
-        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*(?:具体|反馈|巡察反馈|巡视反馈)?问题"),
+        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*(?:具体|反馈|巡察反馈|巡视反馈|突出|主要|审计发现)?问题"),
         re.compile(rf"问题\s*(?:共|总计|共计)?\s*(?P<n>{NUM})\s*{_UNIT}"),
     ],
     "measures": [
@@ -63,7 +69,7 @@ _STAT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ],
     "completed": [
         re.compile(rf"已(?:经)?(?:全部)?(?:整改)?完成(?:整改)?(?:问题|措施|任务)?\s*(?P<n>{NUM})\s*{_UNIT}"),
-        re.compile(rf"(?:完成整改|整改完成)(?:问题|措施)?\s*(?P<n>{NUM})\s*{_UNIT}"),
+        re.compile(rf"(?<![未尚性本])(?:完成整改|整改完成)(?:问题|措施)?\s*(?P<n>{NUM})\s*{_UNIT}"),
         re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*已(?:经)?(?:整改)?完成"),
     ],
     "in_progress": [
@@ -78,6 +84,15 @@ _STAT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施|事项)?\s*(?:需要?)?长期(?:坚持|整改)"),
     ],
 }
+# "阶段性完成12个" and "未完成5个" are not finished either: they count towards ``in_progress``
+_PARTIAL_PATTERNS = [
+    re.compile(rf"(?:阶段性|基本)(?:整改)?完成(?:整改)?(?:问题|措施|任务)?\s*(?P<n>{NUM})\s*{_UNIT}"),
+    re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*(?:已)?(?:取得)?(?:阶段性|基本)(?:整改)?(?:完成|成效)"),
+]
+_NOT_DONE_PATTERNS = [
+    re.compile(rf"(?:尚)?未(?:整改)?完成(?:整改)?(?:问题|措施|任务)?(?:的)?\s*(?P<n>{NUM})\s*{_UNIT}"),
+    re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*(?:尚)?未(?:整改)?完成"),
+]
 _STAT_HINT_RE = re.compile(r"[\d零〇一二两三四五六七八九十百千]\s*(?:个|项|条)|完成率")
 _RATE_RE = re.compile(r"完成率\s*(?:为|达|达到|是)?\s*(?P<n>\d+(?:\.\d+)?)\s*%")
 
@@ -156,14 +171,15 @@ def fill_meta(meta: PlanMeta, opening: list[Line], closing: Closing) -> None:
     norm = "\n".join(line.norm for line in opening)
     raw = "\n".join(line.raw for line in opening)
     meta.period_start, meta.period_end = parse_period(norm)
-    m = _GROUP_RE.search(norm) or _FEEDBACK_GROUP_RE.search(norm)
+    m = next(filter(None, (pattern.search(norm) for pattern in _GROUP_RES)), None)
     if m:
         meta.inspecting_group = _clean_group(raw[m.start("group"): m.end("group")])
-        meta.inspected_unit = raw[m.start("unit"): m.end("unit")]
+        unit = raw[m.start("unit"): m.end("unit")]
+        meta.inspected_unit = _UNIT_TAIL_RE.sub("", unit) or unit
     meta.feedback_date = _feedback_date(norm)
     if closing.date_line is not None:
         date_norm = closing.date_line.norm
-        meta.report_date = parse_date(date_norm)
+        meta.report_date = parse_date(date_norm) or _yearless_report_date(date_norm, meta)
         sd = _SIGN_DATE_RE.match(date_norm)
         if sd and closing.signatory is closing.date_line:
             meta.signatory = closing.date_line.raw[: sd.end("sign")]
@@ -178,15 +194,45 @@ def _clean_group(group: str) -> str:
     return group.strip(" ,，")
 
 
+def round_kind(plan: ParsedPlan) -> str:
+    """What the round rectifies: "巡察" (the default), "巡视" or "审计".
+
+    Read from the inspecting group, else from the title or preamble ("审计整改", "巡视组"); a
+    bare "巡视" there is not enough, since 巡察 reports cite the 巡视工作条例.
+    """
+    group = plan.meta.inspecting_group or ""
+    for word in _KIND_WORDS:
+        if word in group:
+            return word
+    for text in (plan.meta.title or "", "\n".join(plan.sections["preamble"])):
+        m = _KIND_RE.search(text)
+        if m:
+            return m.group(1) or m.group(2)
+    return "巡察"
+
+
 def _feedback_date(norm: str) -> date | None:
-    """The first full date followed (in the same sentence) by 反馈, skipping period starts."""
-    for m in re.finditer(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", norm):
+    """The first date followed (in the same sentence) by 反馈, skipping a period's start and end.
+
+    A date without its year (``3月15日``) takes the year of the full date before it.
+    """
+    for m, day in dated_days(norm):
         after = norm[m.end(): m.end() + 80].split("。")[0]
         if after.lstrip().startswith(("至", "到", "-", "—")):
             continue
-        if "反馈" in after:
-            return parse_date(m.group(0))
+        if norm[max(0, m.start() - 2): m.start()].rstrip().endswith(("至", "到", "-", "—", "~")):
+            continue
+        if day is not None and "反馈" in after:
+            return day
     return None
+
+
+def _yearless_report_date(text: str, meta: PlanMeta) -> date | None:
+    """A signature date without its year (``3月15日``) in the year of the latest date read before it."""
+    known = [d for d in (meta.feedback_date, meta.period_end, meta.period_start) if d is not None]
+    if not known:
+        return None
+    return next((day for _m, day in dated_days(text, max(known).year)), None)
 
 
 def extract_contacts(lines: list[Line]) -> dict[str, str]:
@@ -212,6 +258,11 @@ def extract_stats(norm_text: str) -> StatedStats:
     for name, patterns in _STAT_PATTERNS.items():
         value = _first_number(norm_text, patterns, exclude=name in ("problems", "measures"))
         setattr(stats, name, value)
+    partial = _first_number(norm_text, _PARTIAL_PATTERNS, exclude=False)
+    if partial is not None:
+        stats.in_progress = (stats.in_progress or 0) + partial
+    if stats.in_progress is None:
+        stats.in_progress = _first_number(norm_text, _NOT_DONE_PATTERNS, exclude=False)
     m = _RATE_RE.search(norm_text)
     if m:
         stats.completion_rate = float(m.group("n"))

@@ -6,18 +6,53 @@ surrogate (not valid Unicode) — is refused with a message naming where it is, 
 stripped: the document is an official text, and silently changing it would make the plan
 differ from what was signed. Refusing happens before anything is written, so a refused
 import leaves nothing behind; and never as a database error.
+
+A report in traditional script is read as simplified (``to_simplified``): every pattern of the
+importer is written in simplified characters, and the tree must be the one of the original.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import fields
+from functools import lru_cache
 from typing import Any
 
 from engine import text_fault
 
 from ..errors import ValidationError
 from .tree import ParsedPlan
+
+# Traditional-only characters frequent in rectification reports (none is used in simplified
+# script): a page in traditional script holds dozens of them, a simplified one none, so a
+# simplified document is never handed to the converter and its parse costs one regex scan.
+_TRADITIONAL_RE = re.compile(
+    "[實黨對強導題務會區學進員組問領責幹動發設關習為爲機項議織開嚴規時體結積範聯確針業選堅風職專"
+    "報監態執點總質單審統決與個級創識傳據廣紀運處調隊見視於辦協標評眾衆則產話轉過請揮經資費條"
+    "內壓徹記斷檢兩饋國現貫來從細論談財頭負環節險極數類參長況講認緊層門後穩續優訂並崗討當際夠]"
+)
+#: a few stray traditional characters (a name, a quotation) do not make a traditional document
+_TRADITIONAL_MIN = 3
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in simplified script: converted (OpenCC t2s) only when it is written in traditional."""
+    hits = 0
+    for _ in _TRADITIONAL_RE.finditer(text):
+        hits += 1
+        if hits >= _TRADITIONAL_MIN:
+            return _t2s().convert(text)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    # imported on first use: its dictionaries take tens of milliseconds to load, and a
+    # simplified document never needs them
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
 
 
 def check_parsed_plan(parsed: ParsedPlan) -> None:
