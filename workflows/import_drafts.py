@@ -136,8 +136,8 @@ def create_plan_draft(session: Session, actor: Actor, name: str, data: bytes, *,
                       docx_max_xml_bytes: int) -> ImportDraft:
     """Parse an uploaded plan or progress report and keep it as an open draft (the only write).
 
-    ``UploadRefused`` for a file that cannot be read, and for a document in which no problem is
-    recognised (its ``lines`` then show what was read).
+    ``UploadRefused`` for a file that cannot be read. A readable document in which no problem is
+    recognised is kept as a draft with an empty tree (its metadata and stated figures were read).
     """
     require_office(actor)
     name = _file_name(name)
@@ -147,7 +147,7 @@ def create_plan_draft(session: Session, actor: Actor, name: str, data: bytes, *,
         raise refuse_upload("empty", "'{name}' is empty", name=name)
     try:
         parsed = parse_text(text, source_name=name)
-    except PlanImportError:
+    except PlanImportError:  # only text that is not readable at all (e.g. control characters)
         raise refuse_upload("nothing_found", "no problems were found in '{name}'",
                             [line for line in lines if line.strip()][:SHOWN_LINES], name=name) from None
     draft = ImportDraft(kind=DraftKind.PLAN, status=DraftStatus.OPEN, source_name=name, lines=lines,

@@ -191,12 +191,14 @@ def test_bad_uploads_get_a_message_and_save_nothing(app: Flask, ducha: FlaskClie
     assert drafts(app) == []
 
 
-def test_a_document_with_nothing_recognisable_shows_what_was_read(app: Flask, ducha: FlaskClient) -> None:
+def test_a_document_with_nothing_recognisable_is_kept_as_an_empty_draft(app: Flask, ducha: FlaskClient) -> None:
     response = upload(ducha, "通知.txt", "会议通知\n请各单位于周五前报送材料。\n".encode())
-    assert response.status_code == 422
-    text = text_of(response)
-    assert "中没有识别出任何问题" in text and "请各单位于周五前报送材料。" in text and "读取到的内容" in text
-    assert drafts(app) == []
+    assert response.status_code == 303
+    page = ducha.get(response.headers["Location"])
+    assert 'data-parts="0" data-problems="0" data-measures="0"' in page.get_data(as_text=True)
+    assert "请各单位于周五前报送材料。" in text_of(page)
+    [draft] = drafts(app)
+    assert draft.source_name == "通知.txt" and rounds(app) == 0
     assert "请选择要上传的文件" in text_of(ducha.post("/import", data={}))
 
 

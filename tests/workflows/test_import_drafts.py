@@ -35,6 +35,7 @@ from workflows.import_drafts import (
 )
 from workflows.models import DraftStatus, ImportDraft, InspectionRound, Measure
 from workflows.plan_import import parse_file, parse_text
+from workflows.plan_import.tree import EMPTY_TREE_NOTE
 from workflows.plans import round_problems
 
 from ..conftest import SEED
@@ -94,14 +95,15 @@ def test_bad_uploads_are_refused_and_save_nothing(session: Session, wf_engine: W
     assert draft_count(session) == 0
 
 
-def test_a_document_with_nothing_recognisable_shows_what_was_read(session: Session,
-                                                                  wf_engine: WorkflowEngine) -> None:
+def test_a_document_with_nothing_recognisable_is_kept_with_an_empty_tree(session: Session,
+                                                                         wf_engine: WorkflowEngine) -> None:
     text = "会议通知\n请各单位于周五前报送材料。\n谢谢配合。\n"
-    with pytest.raises(UploadRefused) as refused:
-        upload(session, wf_engine, "通知.txt", text.encode("gb18030"))
-    assert refused.value.message is not None and refused.value.message.key == "imports.error.nothing_found"
-    assert refused.value.lines == ["会议通知", "请各单位于周五前报送材料。", "谢谢配合。"]
-    assert draft_count(session) == 0
+    draft = upload(session, wf_engine, "通知.txt", text.encode("gb18030"))
+    plan = plan_from_json(draft.tree)
+    assert (len(plan.parts), plan.problem_count, plan.measure_count) == (0, 0, 0)
+    assert plan.empty_note() == EMPTY_TREE_NOTE
+    assert draft.lines == ["会议通知", "请各单位于周五前报送材料。", "谢谢配合。"]
+    assert draft_count(session) == 1
 
 
 def test_only_supervision_and_admin_work_with_drafts(session: Session, wf_engine: WorkflowEngine) -> None:

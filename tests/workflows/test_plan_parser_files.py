@@ -154,13 +154,15 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
     assert time.process_time() - started < 0.5
 
 
-def test_text_without_problems_is_refused(tmp_path):
+def test_text_without_problems_gives_an_empty_tree(tmp_path):
     path = tmp_path / "notice.txt"
     path.write_text(
         "关于召开全体干部大会的通知\n各科室：定于下周一上午召开全体干部大会，请准时参加。\n", encoding="utf-8"
     )
-    with pytest.raises(PlanImportError, match=r"'notice\.txt'.*no problems found"):
-        parse_file(path)
+    plan = parse_file(path)
+    assert plan.summary_line() == "parts: 0  problems: 0  measures: 0  unassigned: 0"
+    assert plan.empty_note() is not None and "ledger is empty" in plan.empty_note()
+    assert plan.sections["preamble"][0] == "关于召开全体干部大会的通知"
 
 
 def test_unknown_suffix_and_missing_file(tmp_path):

@@ -38,6 +38,13 @@ def print_tree(parsed: ParsedPlan) -> None:
         for line in parsed.unassigned:
             text = line.text if len(line.text) <= 40 else line.text[:39] + "…"
             click.echo(f"  line {line.lineno}: {text}  ({line.reason})")
+    if parsed.doubtful:
+        click.echo(f"doubtful lines ({len(parsed.doubtful)}):")
+        for line in parsed.doubtful:
+            text = line.text if len(line.text) <= 40 else line.text[:39] + "…"
+            click.echo(f"  line {line.lineno}: {text}  ({line.reason})")
+    if parsed.empty_note():
+        click.echo(parsed.empty_note())
     mismatches = parsed.stats_mismatches()
     if mismatches:
         click.echo("stats mismatches:")
@@ -79,7 +86,7 @@ def import_plan_command(found: Services, file: Path, dry_run: bool, as_json: boo
                    **counts}
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
-    for warning in result.warnings:
+    for warning in [*result.warnings, *filter(None, [parsed.empty_note()])]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"round {round_id}: {title} ({result.launched} lifecycles launched)")
     click.echo(parsed.summary_line())

@@ -2,18 +2,32 @@
 
 The lines under a problem are cut into labelled fields (整改措施：, 整改时限：, 责任领导：,
 牵头单位：, 责任单位：, 整改情况：) and unlabelled text. Measures come from the 整改措施
-field and the unlabelled text, split at 一是/二是… or at （1）/1./① markers, whichever
-list starts first; without markers the whole text is one measure.
+field (or a 整改情况： field that holds a list) and the unlabelled text, split at 一是/二是…,
+（1）/1./①, 第一/第二… or 首先/其次/最后 markers, whichever list starts first; without markers
+the whole text is one measure. Unlabelled text before labelled measures, a 问题表现： field
+or the statement after a 问题一： label is the problem's finding, not a measure. A status
+field on a measure's line, or between two measures, reports on that measure.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from workflows.plan_import.dates import INLINE_DEADLINE_RE, Deadline, cn_to_int, parse_deadline
-from workflows.plan_import.outline import Heading, Line, normalise, problem_title
+from workflows.plan_import.dates import INLINE_DEADLINE_RE, Deadline, parse_deadline
+from workflows.plan_import.outline import (
+    PROBLEM_LABEL_RE,
+    Heading,
+    Line,
+    Marker,
+    cn_markers,
+    find_markers,
+    is_problem_shaped,
+    normalise,
+    problem_title,
+    starts_item,
+)
 from workflows.plan_import.tree import ParsedMeasure, ParsedProblem
 
 _LABELS = {
@@ -22,19 +36,18 @@ _LABELS = {
     "leader": "责任领导|牵头领导|分管领导|责任人",
     "lead_unit": "牵头单位|牵头部门|牵头科室",
     "units": "责任单位|责任部门|责任科室|配合单位|协办单位|责任主体",
-    "status": "整改情况|整改进展|整改进度|进展情况|完成情况|整改结果|整改成效|落实情况|整改状态",
+    "status": "整改进展|整改进度|进展情况|完成情况|整改结果|整改成效|落实情况|整改状态",
+    # a progress report under these labels is either a status or, when it is a list, the measures
+    "report": "整改情况|整改落实情况",
+    "finding": "问题表现|存在问题|问题描述|具体表现|主要表现",
     "goal": "整改目标|整改要求",
 }
+_PROGRESS_WORDS = frozenset(("整改进展", "整改进度", "进展情况"))
 _LABEL_OF = {word: name for name, words in _LABELS.items() for word in words.split("|")}
 _LABEL_RE = re.compile(
     r"(?<![^\s,;。(、])(?P<label>" + "|".join(sorted(_LABEL_OF, key=len, reverse=True)) + r")\s*:"
 )
-_MULTI_LINE = {"measures", "status", "goal"}
-_PREV_OK = frozenset(" \t,;。:、)”\"")
-_CN_MARKER_RE = re.compile(r"([一二三四五六七八九十]{1,3})是")
-_LINE_NUM_RE = re.compile(r"^(?:\((\d{1,2})\)|(\d{1,2})(?:、|\.(?!\d))|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]))\s*")
-_INLINE_NUM_RE = re.compile(r"\((\d{1,2})\)|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])")
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_MULTI_LINE = {"measures", "status", "report", "finding", "goal"}
 _STATUS_RE = re.compile(
     r"已完成整改|已整改完成|整改完成|已完成|基本完成|正在整改|正在推进|持续推进|持续整改|整改中|推进中|"
     r"长期坚持|长期整改|未完成|已销号|立行立改"
@@ -53,21 +66,21 @@ class Seg:
     no: int
     raw: str
     norm: str
+    label: str = ""  # the status label when this piece reports on the measure before it
 
 
-@dataclass
-class _Marker:
-    seg: int
-    start: int
-    end: int
-
-
-def split_heading(line: Line, heading: Heading) -> tuple[str, str, Seg | None]:
-    """Split a problem heading line into (heading text, title, remainder as a segment).
+def split_heading(line: Line, heading: Heading) -> tuple[str, str, Seg | None, str | None]:
+    """Split a problem heading line into (heading text, title, remainder as a segment, finding).
 
     The statement ends at the first 。 or colon, a field label, or a 一是 marker; whatever
-    follows on the same line belongs to the body.
+    follows on the same line belongs to the body. After a 问题一： label the statement is the
+    finding (what is wrong), kept apart from the measures.
     """
+    labelled = heading.kind == "Q"
+    label = PROBLEM_LABEL_RE.match(heading.norm_text) if heading.norm_text.startswith("问题") else None
+    if label is not None:
+        labelled = True
+        heading = Heading(heading.kind, heading.number, heading.text[label.end():], heading.norm_text[label.end():])
     offset = len(line.raw) - len(heading.text)
     norm = heading.norm_text
     cuts = [len(norm)]
@@ -75,10 +88,10 @@ def split_heading(line: Line, heading: Heading) -> tuple[str, str, Seg | None]:
         m = re.search(pattern, norm)
         if m and (pattern != r"\(" or _first_label(norm, m.start())):
             cuts.append(m.end() if m.group(0) == "。" else m.start())
-    label = _first_label(norm)
-    if label:
-        cuts.append(label.start())
-    for marker in _cn_markers(norm):
+    field = _first_label(norm)
+    if field:
+        cuts.append(field.start())
+    for marker in cn_markers(norm):
         cuts.append(marker.start())
         break
     cut = min(cuts)
@@ -90,34 +103,47 @@ def split_heading(line: Line, heading: Heading) -> tuple[str, str, Seg | None]:
     if rest_raw:
         start = len(heading.text) - len(rest_raw)
         rest = Seg(line.no, rest_raw, norm[start:])
-    return line.raw[: offset + cut].rstrip(), title.strip(), rest
+    finding = statement_raw.strip() if labelled and statement_raw.strip() else None
+    return line.raw[: offset + cut].rstrip(), title.strip(), rest, finding
 
 
 def build_problem(line: Line, heading: Heading, body: list[Line], ordinal: int) -> ParsedProblem:
     """Parse one problem: its heading line, the lines beneath it, and its 1-based ordinal."""
-    heading_text, title, rest = split_heading(line, heading)
+    heading_text, title, rest, finding = split_heading(line, heading)
     segs = ([rest] if rest else []) + [Seg(b.no, b.raw, b.norm) for b in body]
     problem = ParsedProblem(title=title, heading=heading_text, ordinal=ordinal)
     problem.source_lines = sorted({line.no, *(b.no for b in body)})
 
+    cut = _cut_all(segs)
+    if any(name == "report" for name, _, _ in cut):
+        # 整改情况： followed by a list gives the measures, otherwise it is the problem's status
+        as_list = not any(name == "measures" for name, _, _ in cut) and find_markers(
+            [piece.norm for name, _, piece in cut if name == "report"])
+        cut = [("measures" if as_list else "status", w, p) if n == "report" else (n, w, p) for n, w, p in cut]
+    first_measure = next((i for i, (name, _, _) in enumerate(cut) if name == "measures"), None)
+    items = [i for i, (_, _, piece) in enumerate(cut) if starts_item(piece.norm)]
+    item_lines = {cut[i][2].no for i in items}
     fields: dict[str, list[Seg]] = {}
     source: list[Seg] = []
-    open_field: str | None = None
-    for seg in segs:
-        for name, piece in _cut_labels(seg):
-            if name is None and open_field in _MULTI_LINE and open_field != "measures":
-                fields[open_field].append(piece)
-                continue
-            if name is not None:
-                fields.setdefault(name, []).append(piece)
-                open_field = name
-            if name is None or name == "measures":
-                source.append(piece)
+    for i, (name, word, piece) in enumerate(cut):
+        if name is None and first_measure is not None and i < first_measure:
+            name = "finding"  # the statement of the problem, given before its labelled measures
+        if name == "status" and items and (piece.no in item_lines or items[0] <= i < items[-1]):
+            source.append(Seg(piece.no, piece.raw, piece.norm, word))  # reports on the measure above
+            continue
+        if name is not None:
+            fields.setdefault(name, []).append(Seg(piece.no, piece.raw, piece.norm, word))
+        if name is None or name == "measures":
+            source.append(piece)
 
     _apply_fields(problem, fields)
     if not any(p.norm.strip(_PIECE_STRIP + "。") for p in source) and problem.progress_text:
-        source, problem.progress_text = fields["status"], None
+        source, problem.progress_text = [Seg(p.no, p.raw, p.norm) for p in fields["status"]], None
     problem.intro.extend(p.raw for p in fields.get("goal", []) if p.raw.strip())
+    stated = [p.raw.strip(_PIECE_STRIP) for p in fields.get("finding", []) if p.raw.strip(_PIECE_STRIP)]
+    if finding is None and first_measure is not None and not is_problem_shaped(heading.norm_text):
+        finding = title or None  # a plain statement heading over labelled measures states the problem
+    problem.finding = "\n".join(filter(None, [finding, *stated])) or None
     intro, measures = split_measures(source)
     problem.intro.extend(intro)
     problem.measures = measures
@@ -125,19 +151,36 @@ def build_problem(line: Line, heading: Heading, body: list[Line], ordinal: int) 
     return problem
 
 
-def _cut_labels(seg: Seg) -> list[tuple[str | None, Seg]]:
-    """Split ``seg`` at field labels that are not inside parentheses."""
+def _cut_all(segs: list[Seg]) -> list[tuple[str | None, str, Seg]]:
+    """(field, label word, piece) for every piece; a multi-line field runs on until the next label,
+    except that a new list item ends a status, finding or goal paragraph."""
+    out: list[tuple[str | None, str, Seg]] = []
+    open_field, open_word = None, ""
+    for seg in segs:
+        if open_field in ("status", "finding", "goal") and starts_item(seg.norm):
+            open_field = None
+        for name, word, piece in _cut_labels(seg):
+            if name is None and open_field in _MULTI_LINE and open_field != "measures":
+                name, word = open_field, open_word
+            elif name is not None:
+                open_field, open_word = name, word
+            out.append((name, word, piece))
+    return out
+
+
+def _cut_labels(seg: Seg) -> list[tuple[str | None, str, Seg]]:
+    """Split ``seg`` at field labels that are not inside parentheses: (field, label word, piece)."""
     matches = [m for m in _labels(seg.norm) if _depth(seg.norm, m.start()) == 0]
     if not matches:
-        return [(None, seg)]
-    out: list[tuple[str | None, Seg]] = []
+        return [(None, "", seg)]
+    out: list[tuple[str | None, str, Seg]] = []
     if seg.norm[: matches[0].start()].strip(_PIECE_STRIP + "。"):
-        out.append((None, _sub(seg, 0, matches[0].start())))
+        out.append((None, "", _sub(seg, 0, matches[0].start())))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(seg.norm)
         name = _LABEL_OF[m.group("label")]
         # a goal is kept as intro text, so it keeps its label
-        out.append((name, _sub(seg, m.start() if name == "goal" else m.end(), end)))
+        out.append((name, m.group("label"), _sub(seg, m.start() if name == "goal" else m.end(), end)))
     return out
 
 
@@ -167,13 +210,17 @@ def _apply_fields(problem: ParsedProblem, fields: dict[str, list[Seg]]) -> None:
         problem.lead_unit = _value(fields["lead_unit"][:1]) or None
     for piece in fields.get("units", []):
         problem.responsible_units.extend(u for u in _UNIT_SPLIT_RE.split(_value([piece])) if u)
-    if fields.get("status"):
-        value = "\n".join(p.raw for p in fields["status"]).strip()
-        problem.status_text, long_value = _status_of(value)
-        if long_value:
-            problem.progress_text = value
-        if problem.status_text and "长期" in problem.status_text:
-            problem.long_term = True
+    by_word: dict[str, list[str]] = {}
+    for piece in fields.get("status", []):
+        by_word.setdefault(piece.label, []).append(piece.raw)
+    for word, texts in by_word.items():
+        value = "\n".join(texts).strip()
+        status, long_value = _status_of(value)
+        problem.status_text = problem.status_text or status
+        if long_value or (word in _PROGRESS_WORDS and value):
+            problem.progress_text = "\n".join(filter(None, [problem.progress_text, value]))
+    if problem.status_text and "长期" in problem.status_text:
+        problem.long_term = True
 
 
 def _status_of(value: str) -> tuple[str | None, bool]:
@@ -185,59 +232,29 @@ def _status_of(value: str) -> tuple[str | None, bool]:
     return (m.group(0) if m else None), True
 
 
-def _find_markers(segs: list[Seg]) -> list[_Marker]:
-    """The list markers to split at: 一是… or （1）/1./①, whichever sequence starts first."""
-    cn = _sequence(
-        (i, m.start(), m.end(), cn_to_int(m.group(1)))
-        for i, s in enumerate(segs)
-        for m in _cn_markers(s.norm)
-    )
-    numbered: list[tuple[int, int, int, int | None]] = []
-    for i, s in enumerate(segs):
-        m = _LINE_NUM_RE.match(s.norm)
-        if m:
-            numbered.append((i, 0, m.end(), _marker_number(m)))
-        for im in _inline_numbers(s.norm, m.end() if m else 0):
-            numbered.append((i, im.start(), im.end(), _marker_number(im)))
-    num = _sequence(iter(numbered))
-    if cn and num:
-        return cn if (cn[0].seg, cn[0].start) < (num[0].seg, num[0].start) else num
-    return cn or num
-
-
-def _marker_number(m: re.Match[str]) -> int | None:
-    for token in m.groups():
-        if token:
-            return _CIRCLED.index(token) + 1 if token in _CIRCLED else int(token)
-    return None
-
-
-def _sequence(candidates: Iterable[tuple[int, int, int, int | None]]) -> list[_Marker]:
-    """Keep the candidates that continue the numbering 1, 2, 3… in document order."""
-    expected = 1
-    out: list[_Marker] = []
-    for seg, start, end, number in candidates:
-        if number == expected:
-            out.append(_Marker(seg, start, end))
-            expected += 1
-    return out
-
-
 def split_measures(segs: list[Seg]) -> tuple[list[str], list[ParsedMeasure]]:
     """(intro texts, measures) from the measure source segments."""
     segs = [s for s in segs if s.norm.strip(_PIECE_STRIP + "。")]
     if not segs:
         return [], []
-    markers = _find_markers(segs)
+    markers = find_markers(["" if s.label else s.norm for s in segs])
     if not markers:
-        text = "\n".join(s.raw.strip(_PIECE_STRIP) for s in segs)
-        return [], [_measure(text, 1, [s.no for s in segs])]
+        plain = [s for s in segs if not s.label]
+        text = "\n".join(s.raw.strip(_PIECE_STRIP) for s in plain)
+        return [], [_measure(text, 1, [s.no for s in segs], [s for s in segs if s.label])]
     intro: list[str] = []
     pieces: list[list[tuple[int, str]]] = []
-    by_seg: dict[int, list[_Marker]] = {}
+    reports: dict[int, list[Seg]] = {}
+    by_seg: dict[int, list[Marker]] = {}
     for marker in markers:
         by_seg.setdefault(marker.seg, []).append(marker)
     for i, seg in enumerate(segs):
+        if seg.label:
+            if pieces:
+                reports.setdefault(len(pieces) - 1, []).append(seg)
+            else:
+                intro.append(f"{seg.label}：{seg.raw}")
+            continue
         cuts = by_seg.get(i, [])
         head_end = cuts[0].start if cuts else len(seg.raw)
         head = seg.raw[:head_end].strip(_PIECE_STRIP)
@@ -249,14 +266,23 @@ def split_measures(segs: list[Seg]) -> tuple[list[str], list[ParsedMeasure]]:
             end = cuts[j + 1].start if j + 1 < len(cuts) else len(seg.raw)
             pieces.append([(seg.no, seg.raw[marker.end: end].strip(_PIECE_STRIP + ":："))])
     measures = [
-        _measure("\n".join(t for _, t in piece if t), n, [no for no, _ in piece])
+        _measure("\n".join(t for _, t in piece if t), n, [no for no, _ in piece], reports.get(n - 1, []))
         for n, piece in enumerate(pieces, start=1)
     ]
     return intro, measures
 
 
-def _measure(text: str, ordinal: int, linenos: list[int]) -> ParsedMeasure:
-    measure = ParsedMeasure(text=text, ordinal=ordinal, source_lines=sorted(set(linenos)))
+def _measure(text: str, ordinal: int, linenos: list[int], reports: list[Seg]) -> ParsedMeasure:
+    measure = ParsedMeasure(text=text, ordinal=ordinal, source_lines=sorted({*linenos, *(r.no for r in reports)}))
+    for report in reports:
+        value = report.raw.strip()
+        status, long_value = _status_of(value)
+        if report.label in _PROGRESS_WORDS or long_value:
+            measure.progress_text = "\n".join(filter(None, [measure.progress_text, value]))
+            if long_value:
+                measure.status_text = measure.status_text or status
+        else:
+            measure.status_text = status
     norm = normalise(text)
     for m in _labels(norm):
         segment = re.split(r"[;。)]|\s(?=\S+:)", norm[m.end():], maxsplit=1)[0]
@@ -332,18 +358,3 @@ def _labels(norm: str) -> Iterator[re.Match[str]]:
 def _first_label(norm: str, pos: int = 0) -> re.Match[str] | None:
     return _LABEL_RE.search(norm, pos) if ":" in norm else None
 
-
-def _cn_markers(norm: str) -> Iterator[re.Match[str]]:
-    """一是/二是… at the start of the text or after punctuation (not 统一是, 其一是)."""
-    if "是" not in norm:
-        return
-    for m in _CN_MARKER_RE.finditer(norm):
-        if m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
-            yield m
-
-
-def _inline_numbers(norm: str, pos: int) -> Iterator[re.Match[str]]:
-    """(1)/(2)… after punctuation, and circled numbers anywhere, from ``pos`` on."""
-    for m in _INLINE_NUM_RE.finditer(norm, pos):
-        if m.group(2) or m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
-            yield m

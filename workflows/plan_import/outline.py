@@ -10,7 +10,7 @@ valid in the original text too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from workflows.plan_import.dates import cn_to_int
@@ -31,6 +31,9 @@ _HEADING_RES: list[tuple[str, re.Pattern[str]]] = [
     ("CIRC", re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
 ]
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# 问题一： / 问题1： / 问题（一）: a labelled problem, numbered or not at the start of the line
+PROBLEM_LABEL_RE = re.compile(rf"^问题\s*(?:([{_CN}]{{1,3}}|\d{{1,3}})|\(([{_CN}]{{1,3}}|\d{{1,2}})\))\s*[:、.]?\s*")
+_INNER_MARK_RE = re.compile(rf"(?:\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\)|\d{{1,3}}(?:、|\.(?!\d))|[{_CIRCLED}])")
 _RANK = {"CN": 1, "PCN": 2, "AR": 3, "PAR": 4, "CIRC": 5}
 
 _Q_OPEN = "“\"「『‘'"
@@ -120,6 +123,12 @@ def parse_heading(line: Line) -> Heading | None:
     """The numbered heading at the start of ``line``, or ``None``."""
     norm = line.norm
     first = norm[0]
+    if first == "问":
+        label = PROBLEM_LABEL_RE.match(norm)
+        if label is None:
+            return None
+        token = label.group(1) or label.group(2)
+        return Heading("Q", cn_to_int(token), line.raw[label.end():].strip(), norm[label.end():].strip())
     if not (first == "第" or first == "(" or first.isdigit() or first in _CN or first in _CIRCLED):
         return None
     for kind, pattern in _HEADING_RES:
@@ -130,6 +139,11 @@ def parse_heading(line: Line) -> Heading | None:
         number = _CIRCLED.index(token) + 1 if kind == "CIRC" else cn_to_int(token)
         if kind == "CN" and norm[m.end(1):].lstrip().startswith("是"):
             return None
+        inner = _INNER_MARK_RE.match(norm, m.end()) if kind != "DI" else None
+        if inner is not None:
+            # two markers on one line (1.(1)…): the outer one is a vestige of the numbering above,
+            # the inner one says where the line sits
+            return parse_heading(Line(line.no, line.raw[m.end():].strip(), norm[m.end():].strip()))
         return Heading(kind, number, line.raw[m.end():].strip(), norm[m.end():].strip())
     return None
 
@@ -152,6 +166,8 @@ def problem_title(norm_statement: str, raw_statement: str) -> str | None:
 
 def is_problem_shaped(norm_text: str) -> bool:
     """True for ``针对…问题`` / ``关于“…”问题…`` headings (judged on the first sentence)."""
+    if norm_text.startswith("问题") and PROBLEM_LABEL_RE.match(norm_text):
+        return True
     sentence = first_sentence(norm_text)
     return len(sentence) <= 80 and problem_title(sentence, sentence) is not None
 
@@ -240,4 +256,107 @@ def _number(node: Node) -> int:
 
 
 def _is_problem_node(node: Node) -> bool:
-    return node.heading is not None and is_problem_shaped(node.heading.norm_text)
+    return node.heading is not None and (node.kind == "Q" or is_problem_shaped(node.heading.norm_text))
+
+
+# list markers inside a problem's text (its measures), as opposed to heading numbers
+_PREV_OK = frozenset(" \t,;。:、)”\"")
+_CN_MARKER_RE = re.compile(r"([一二三四五六七八九十]{1,3})是")
+_LINE_NUM_RE = re.compile(r"^(?:\((\d{1,2})\)|(\d{1,2})(?:、|\.(?!\d))|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]))\s*")
+_INLINE_NUM_RE = re.compile(r"\((\d{1,2})\)|([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])|(?<=[。;])\s*(\d{1,2})(?:、|\.(?!\d))")
+# 第一，…第二，… and 首先…其次…最后…: only a sequence of two or more counts as a list
+_ORDINAL_RE = re.compile(r"第([一二三四五六七八九十]{1,3})(?:[,、:]|是)")
+_ORDER_WORDS = {"首先": 1, "其次": 2, "再次": 3, "最后": 0}
+_ORDER_RE = re.compile(r"(首先|其次|再次|最后)[,、:]?")
+
+
+@dataclass
+class Marker:
+    """Where a list item's marker sits: the piece it is in, and its span there."""
+
+    seg: int
+    start: int
+    end: int
+
+
+def find_markers(norms: list[str]) -> list[Marker]:
+    """The list markers to split at: 一是…, （1）/1./①, 第一…, 首先…, whichever sequence starts first."""
+    cn = _sequence(
+        (i, m.start(), m.end(), cn_to_int(m.group(1)))
+        for i, norm in enumerate(norms)
+        for m in cn_markers(norm)
+    )
+    numbered: list[tuple[int, int, int, int | None]] = []
+    for i, norm in enumerate(norms):
+        m = _LINE_NUM_RE.match(norm)
+        if m:
+            numbered.append((i, 0, m.end(), _marker_number(m)))
+        for im in _inline_numbers(norm, m.end() if m else 0):
+            numbered.append((i, im.start(), im.end(), _marker_number(im)))
+    found = [seq for seq in (cn, _sequence(iter(numbered))) if seq]
+    for seq in (_ordinal_markers(norms), _order_markers(norms)):
+        if len(seq) >= 2:
+            found.append(seq)
+    return min(found, key=lambda seq: (seq[0].seg, seq[0].start)) if found else []
+
+
+def _ordinal_markers(norms: list[str]) -> list[Marker]:
+    return _sequence(
+        (i, m.start(), m.end(), cn_to_int(m.group(1)))
+        for i, norm in enumerate(norms) if "第" in norm
+        for m in _ORDINAL_RE.finditer(norm)
+        if m.start() == 0 or norm[m.start() - 1] in _PREV_OK
+    )
+
+
+def _order_markers(norms: list[str]) -> list[Marker]:
+    """首先… 其次… (再次…) 最后…; 最后 closes the list at whatever count it has reached."""
+    out: list[Marker] = []
+    for i, norm in enumerate(norms):
+        for m in _ORDER_RE.finditer(norm):
+            if m.start() and norm[m.start() - 1] not in _PREV_OK:
+                continue
+            number = _ORDER_WORDS[m.group(1)]
+            if number == len(out) + 1 or (number == 0 and out):
+                out.append(Marker(i, m.start(), m.end()))
+            if number == 0 and len(out) > 1:
+                return out
+    return out
+
+
+def _marker_number(m: re.Match[str]) -> int | None:
+    for token in m.groups():
+        if token:
+            return _CIRCLED.index(token) + 1 if token in _CIRCLED else int(token)
+    return None
+
+
+def _sequence(candidates: Iterable[tuple[int, int, int, int | None]]) -> list[Marker]:
+    """Keep the candidates that continue the numbering 1, 2, 3… in document order."""
+    expected = 1
+    out: list[Marker] = []
+    for seg, start, end, number in candidates:
+        if number == expected:
+            out.append(Marker(seg, start, end))
+            expected += 1
+    return out
+
+
+def starts_item(norm: str) -> bool:
+    return _LINE_NUM_RE.match(norm) is not None or _CN_MARKER_RE.match(norm) is not None
+
+
+def cn_markers(norm: str) -> Iterator[re.Match[str]]:
+    """一是/二是… at the start of the text or after punctuation (not 统一是, 其一是)."""
+    if "是" not in norm:
+        return
+    for m in _CN_MARKER_RE.finditer(norm):
+        if m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
+            yield m
+
+
+def _inline_numbers(norm: str, pos: int) -> Iterator[re.Match[str]]:
+    """(1)/(2)… after punctuation, and circled numbers anywhere, from ``pos`` on."""
+    for m in _INLINE_NUM_RE.finditer(norm, pos):
+        if m.group(2) or m.start() == 0 or norm[m.start() - 1] in _PREV_OK:
+            yield m

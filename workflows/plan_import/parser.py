@@ -27,12 +27,22 @@ from workflows.plan_import.outline import (
     part_title,
     split_lines,
 )
+from workflows.plan_import.text import to_simplified
 from workflows.plan_import.tree import SECTION_KEYS, ParsedPart, ParsedPlan, UnassignedLine
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _PART_INTRO = "text between a part heading and its first problem"
 _BETWEEN = "section inside the problem list that contains no problems"
+# portal and WeChat furniture that the metadata rules do not know: whole short lines only
+_FURNITURE_RE = re.compile(
+    r"^(?:阅读原文|阅读\s*\d+|在看|点赞|收藏|分享|分享到.*|返回顶部|返回列表|打印本页|关闭窗口|\[?打印\]?|\[?关闭\]?|"
+    r"上一篇.*|下一篇.*|(?:微信)?扫一扫.*|责任编辑.*|当前位置.*|首页\s*[>›»].*|字号.*[大中小].*)$"
+)
+# 一、加强组织领导…情况: the work done on leadership and responsibility, told before the problems
+_ORGANISATION_RE = re.compile(r"组织|领导|主体责任|责任落实|压实.*责任")
+_WEAK = "taken for a problem only because the heading above it names the problem list"
+_NO_LIST = "no problem list was recognised in the document"
 _NEXT_STEPS_RE = re.compile(r"^(?:下一步|下步|今后)")
 _LIST_HEADING_RES = [
     re.compile(r"反馈问题|问题清单|整改落实情况|整改情况|整改进展|整改任务"),
@@ -48,8 +58,9 @@ def parse_file(path: str | Path, *, docx_max_xml_bytes: int = DEFAULT_MAX_XML_BY
     """Parse a .txt (UTF-8, with or without BOM, or GB18030) or .docx file.
 
     Raises ``PlanImportError`` for a missing, empty, oversized (> 2 MB), binary or corrupt
-    file, a .docx that unpacks to more than ``docx_max_xml_bytes``, an unsupported suffix,
-    or a document in which no problems are found.
+    file, a .docx that unpacks to more than ``docx_max_xml_bytes`` or an unsupported suffix.
+    A readable document in which no problem is recognised gives an empty tree
+    (``ParsedPlan.empty_note()``) with its metadata and stated figures.
     """
     path = Path(path)
     name = path.name
@@ -109,14 +120,23 @@ def _decode_text(data: bytes, name: str) -> str:
 def parse_text(text: str, source_name: str = "<text>") -> ParsedPlan:
     """Parse the text of a plan or progress report into a ``ParsedPlan``.
 
-    Raises ``PlanImportError`` when the text is empty, looks binary, or has no problems.
+    Raises ``PlanImportError`` when the text is empty or looks binary; a text without
+    recognised problems gives an empty tree.
     """
     label = f"'{source_name}'"
     if not text.strip():
         raise PlanImportError(f"The file {label} is empty.")
     if len(_CONTROL_RE.findall(text[:20000])) > max(8, len(text[:20000]) // 50):
         raise PlanImportError(f"The file {label} does not look like text: it is mostly control characters.")
-    return _Assembler(source_name).run(text)
+    return _Assembler(source_name).run(to_simplified(text))  # a report republished in traditional script
+
+
+def _is_organisation(node: Node) -> bool:
+    """A top-level section on leadership and responsibility (一、加强组织领导…), not a problem group."""
+    if node.kind != "CN" or node.heading is None:
+        return False
+    sentence = first_sentence(node.heading.norm_text)
+    return "问题" not in sentence and not is_part_shaped(sentence) and _ORGANISATION_RE.search(sentence) is not None
 
 
 class _Assembler:
@@ -128,12 +148,13 @@ class _Assembler:
         self.problem_nodes: set[int] = set()
         self.list_nodes: set[int] = set()
         self.carrier: Node | None = None
+        self.weak = False  # the problem list was found only by the heading above it
 
     def run(self, text: str) -> ParsedPlan:
         plan = self.plan
         content: list[Line] = []
         for line in split_lines(text):
-            if is_furniture(line):
+            if is_furniture(line) or (len(line.norm) <= 40 and _FURNITURE_RE.match(line.norm)):
                 plan.furniture.append(UnassignedLine(line.no, line.raw, "page furniture"))
                 plan.line_roles[line.no] = "furniture"
             else:
@@ -155,31 +176,34 @@ class _Assembler:
         for line in root.body:
             self._section("preamble", line)
         fill_meta(plan.meta, root.body or body[:3], closing)
-        self._plan_structure(root)
-        if plan.problem_count == 0:
-            raise PlanImportError(
-                f"The file '{plan.source_name}' could not be imported: no problems found "
-                "(no part or problem headings were recognised)."
-            )
+        if not self._plan_structure(root):
+            # a readable document without a recognised problem list still yields its metadata and
+            # stated figures; its numbered sections are reported, not dropped
+            for child in root.children:
+                self._unassigned(_NO_LIST, *child.iter_lines())
         self._split_off_next_steps()
         # statistics are read outside the problem list, so a part's own "本部分3个问题" is not taken
         # for the whole document's
         outside = [plan.meta.title or ""] + [t for key in SECTION_KEYS for t in plan.sections[key]]
         plan.stated = extract_stats(normalise("\n".join(outside)))
+        for problem in plan.iter_problems() if self.weak else []:
+            plan.doubtful.append(UnassignedLine(problem.source_lines[0], problem.heading, _WEAK))
         return plan
 
     # --- structure -------------------------------------------------------------------
 
-    def _plan_structure(self, root: Node) -> None:
+    def _plan_structure(self, root: Node) -> bool:
+        """Place the problem list; False when none was found (nothing below the root is placed)."""
         parts = self._find_parts(root)
         if not parts:
             problems = self._find_problem_nodes(root)
             if not problems:
                 parts, problems = self._list_by_heading(root)
+                self.weak = bool(parts or problems)
             if problems:
                 parts = self._group_problems(root, problems)
             elif not parts:
-                return
+                return False
         self.parts = {id(p) for p in parts}
         for node in [*parts, *([self.carrier] if self.carrier else [])]:
             walk: Node | None = node
@@ -190,6 +214,7 @@ class _Assembler:
             self._carrier(root)
         else:
             self._container(root)
+        return True
 
     def _group_problems(self, root: Node, problems: list[Node]) -> list[Node]:
         """Parts for problems found without part headings: their parents, if several; else none
@@ -224,6 +249,8 @@ class _Assembler:
 
         def visit(node: Node) -> None:
             for child in node.children:
+                if _is_organisation(child):
+                    continue
                 if self._problem_signal(child):
                     found.append(child)
                 else:
@@ -237,7 +264,7 @@ class _Assembler:
         the problems, or the parts when every child has numbered children of its own."""
         for pattern in _LIST_HEADING_RES:
             for node in root.iter_nodes():
-                if node.heading is None or not node.children:
+                if node.heading is None or not node.children or _is_organisation(node):
                     continue
                 if pattern.search(first_sentence(node.heading.norm_text)):
                     if len(node.children) > 1 and all(c.children for c in node.children):

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 SECTION_KEYS = ("preamble", "organisation", "list_intro", "mechanism", "closing")
+EMPTY_TREE_NOTE = "no problems recognised: the ledger is empty; the round's metadata and stated figures were read"
 
 _DONE_RE = re.compile(r"已完成|已整改|完成整改|整改完成|已销号|已办结")
 _LONG_RE = re.compile(r"长期")
@@ -62,6 +63,7 @@ class ParsedMeasure:
     responsible_units: list[str] = field(default_factory=list)
     status_text: str | None = None
     source_lines: list[int] = field(default_factory=list)
+    progress_text: str | None = None
 
 
 @dataclass
@@ -69,7 +71,8 @@ class ParsedProblem:
     """One feedback problem with its measures and the labelled fields given for it.
 
     ``intro`` keeps text found between the heading and the first measure marker;
-    ``progress_text`` keeps a long 整改情况/整改进展 paragraph in full.
+    ``progress_text`` keeps a long 整改情况/整改进展 paragraph in full; ``finding`` is the text
+    stating the problem (问题表现) when the document gives it apart from the measures.
     """
 
     title: str
@@ -86,6 +89,7 @@ class ParsedProblem:
     progress_text: str | None = None
     intro: list[str] = field(default_factory=list)
     source_lines: list[int] = field(default_factory=list)
+    finding: str | None = None
 
 
 @dataclass
@@ -120,6 +124,8 @@ class ParsedPlan:
     furniture: list[UnassignedLine] = field(default_factory=list)
     line_roles: dict[int, str] = field(default_factory=dict)
     source_name: str = "<text>"
+    # lines placed by a weak rule only, shown by a dry run; a stored draft does not keep them
+    doubtful: list[UnassignedLine] = field(default_factory=list, compare=False)
 
     @property
     def problem_count(self) -> int:
@@ -153,6 +159,10 @@ class ParsedPlan:
         with per-item statuses only when the document gives such statuses.
         """
         return _stats_mismatches(self)
+
+    def empty_note(self) -> str | None:
+        """The plain statement that no problem was recognised, or ``None`` when the tree has some."""
+        return EMPTY_TREE_NOTE if self.problem_count == 0 else None
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (dates as ISO strings) of the whole result."""
