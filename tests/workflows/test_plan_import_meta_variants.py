@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.plan_import import ParsedPlan, StatedStats, parse_text  # noqa: E402
+from workflows.plan_import import ParsedPlan, StatedStats, parse_text, round_title  # noqa: E402
 from workflows.plan_import.meta import round_kind  # noqa: E402
 from workflows.plan_import.text import to_simplified  # noqa: E402
 
@@ -77,6 +77,7 @@ def test_audit_round_reads_the_audit_office_and_the_audited_unit():
     assert plan.meta.inspecting_group == "区审计局"
     assert plan.meta.inspected_unit == "区财政局"
     assert round_kind(plan) == "审计"
+    assert round_title(plan) == "区审计局对区财政局审计发现问题整改"
 
 
 def test_provincial_audit_group_keeps_its_number():
@@ -95,6 +96,7 @@ def test_provincial_xunshi_round():
     assert plan.meta.inspected_unit == "市农业农村局党组"
     assert plan.meta.feedback_date == date(2024, 1, 12)
     assert round_kind(plan) == "巡视"
+    assert round_title(plan) == "省委第三巡视组对市农业农村局党组巡视反馈意见整改"
 
 
 def test_central_xunshi_round_read_from_the_feedback_sentence():

@@ -194,6 +194,15 @@ def _clean_group(group: str) -> str:
     return group.strip(" ,，")
 
 
+# What a round is called after the kind of inspection it rectifies.
+_ROUND_WORDING = {"巡察": "巡察反馈意见整改", "巡视": "巡视反馈意见整改", "审计": "审计发现问题整改"}
+
+
+def round_wording(plan: ParsedPlan) -> str:
+    """``巡察反馈意见整改``, ``巡视反馈意见整改`` or ``审计发现问题整改``, by :func:`round_kind`."""
+    return _ROUND_WORDING[round_kind(plan)]
+
+
 def round_kind(plan: ParsedPlan) -> str:
     """What the round rectifies: "巡察" (the default), "巡视" or "审计".
 

@@ -37,6 +37,7 @@ from ..plans import (
 )
 from ..replan import push_measure
 from ..text_checks import check_text
+from .meta import round_wording
 from .text import check_parsed_plan
 from .tree import ParsedMeasure, ParsedPlan
 
@@ -114,10 +115,10 @@ def find_or_create_unit(session: Session, name: str) -> Unit:
 
 
 def round_title(parsed: ParsedPlan) -> str:
-    """``{巡察组}对{被巡察单位}巡察反馈意见整改``, else the document title or file name."""
+    """``{巡察组}对{被巡察单位}巡察反馈意见整改`` (巡视, 审计: ``meta.round_wording``), else the title or file name."""
     meta = parsed.meta
     if meta.inspecting_group and meta.inspected_unit:
-        return f"{meta.inspecting_group}对{meta.inspected_unit}巡察反馈意见整改"
+        return f"{meta.inspecting_group}对{meta.inspected_unit}{round_wording(parsed)}"
     if meta.title:
         return meta.title
     stem = parsed.source_name.rsplit(".", 1)[0].strip("<>") or "巡察"
@@ -167,8 +168,7 @@ def _create(session: Session, parsed: ParsedPlan, *, at: datetime, source_name: 
         at=at,
         inspecting_group=meta.inspecting_group,
         inspected_unit=find_or_create_unit(session, meta.inspected_unit) if meta.inspected_unit else None,
-        period_start=meta.period_start,
-        period_end=meta.period_end,
+        period_start=meta.period_start, period_end=meta.period_end,
         feedback_date=meta.feedback_date,
         report_date=meta.report_date,
         signatory=meta.signatory,
