@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from .loaded_rows import table_of
 from .models import AuditEntry
 
-_AUDIT = cast(Table, AuditEntry.__table__)
+_AUDIT = table_of(AuditEntry)
 
 
 def record(

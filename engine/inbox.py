@@ -8,7 +8,6 @@ inbox (held, claimable, done) are these lookups.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -128,8 +127,7 @@ def tasks_for_query(actor: Actor, *, include_claimable: bool = True, limit: int 
     to ``due_at`` reads its ids in due order and stops; any other sorts its own tasks (never
     the whole table's: see :func:`_sorted`).
     """
-    in_due_order = frozenset(_index_prefixes())
-    return _tasks_for_query(actor, include_claimable, limit, in_due_order)
+    return _tasks_for_query(actor, include_claimable, limit, _index_prefixes())
 
 
 # Statements are kept per actor: building one and its cache key cost as much as running it.
@@ -147,12 +145,15 @@ def _tasks_for_query(actor: Actor, include_claimable: bool, limit: int,
     return select(HumanTask).where(HumanTask.id.in_(ids)).order_by(*_soonest(HumanTask.due_at, HumanTask.id))
 
 
-def _index_prefixes() -> Iterator[tuple[str, ...]]:
-    """The columns before ``due_at`` in each index of ``human_task`` that has it after others."""
+@functools.cache
+def _index_prefixes() -> frozenset[tuple[str, ...]]:
+    """The columns before ``due_at`` in each index of ``human_task`` that has it after others (read once)."""
+    prefixes = set()
     for index in HumanTask.metadata.tables[HumanTask.__tablename__].indexes:
         names = [column.name for column in index.columns]
         if "due_at" in names[1:]:
-            yield tuple(names[:names.index("due_at")])
+            prefixes.add(tuple(names[:names.index("due_at")]))
+    return frozenset(prefixes)
 
 
 def _soonest(due_at: SQLColumnExpression[Any], task_id: SQLColumnExpression[int]) -> Order:

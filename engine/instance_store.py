@@ -13,20 +13,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, Update, bindparam, delete, insert, inspect, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Update, bindparam, delete, insert, inspect, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .compaction import compact
 from .errors import ConflictError, WorkflowFailure
 from .failures import as_failure, unsaveable
+from .loaded_rows import attach, table_of
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessEvent, ProcessInstance, TaskStatus, Timer
 from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EVENT, FORM, ITEM_KEY, STAGE
 from .property_values import checked_due, checked_text
@@ -42,12 +43,8 @@ Events = list[tuple[Task, dict[str, str]]]
 MAX_STATE_CHARS = 50_000_000
 
 
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
-
-
 def _write_state_statement(*, completed: bool) -> Update:
-    table = _table(ProcessInstance)
+    table = table_of(ProcessInstance)
     values = {name: bindparam(name, type_=table.c[name].type) for name in ("state", "updated_at", "version")}
     if completed:
         values.update(status=bindparam("status", type_=table.c.status.type),
@@ -60,9 +57,9 @@ def _write_state_statement(*, completed: bool) -> Update:
 _WRITE_STATE = {completed: _write_state_statement(completed=completed) for completed in (False, True)}
 
 
-_DELETE_TIMERS = delete(_table(Timer)).where(
-    _table(Timer).c.instance_id == bindparam("instance_id"),
-    _table(Timer).c.task_guid.in_(bindparam("guids", expanding=True)),
+_DELETE_TIMERS = delete(table_of(Timer)).where(
+    table_of(Timer).c.instance_id == bindparam("instance_id"),
+    table_of(Timer).c.task_guid.in_(bindparam("guids", expanding=True)),
 )
 
 
@@ -163,7 +160,7 @@ class InstanceStore:
         open_tasks = self._sync_tasks(session, instance, workflow, known.open_tasks, now)
         timers = self._sync_timers(session, instance, workflow, known.timers)
         if events:
-            session.connection().execute(insert(_table(ProcessEvent)), [
+            session.connection().execute(insert(table_of(ProcessEvent)), [
                 {
                     "instance_id": instance.id,
                     "name": properties[EVENT],
@@ -185,14 +182,13 @@ class InstanceStore:
             return
         instance.definition_id = instance.definition.id
         instance.version = uuid4().hex
-        table = _table(ProcessInstance)
+        table = table_of(ProcessInstance)
         values = {column.name: getattr(instance, column.name) for column in table.c if column.name != "id"}
         values["status"] = values["status"] or InstanceStatus.RUNNING
         values["data"] = values["data"] if values["data"] is not None else {}
         instance.id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
         instance.status, instance.data = values["status"], values["data"]
-        make_transient_to_detached(instance)  # persistent and clean, as if just loaded
-        session.add(instance)
+        attach(session, instance)
 
     @staticmethod
     def _write_state(session: Session, instance: ProcessInstance, state: str, now: datetime, completed: bool) -> None:
@@ -231,7 +227,7 @@ class InstanceStore:
         new = [self._human_task(instance, ready[guid], now) for guid in ready.keys() - known]
         if new:
             # Bulk inserts: rows, not objects; nobody in this unit of work needs them as objects.
-            session.connection().execute(insert(_table(HumanTask)), new)
+            session.connection().execute(insert(table_of(HumanTask)), new)
         return set(ready)
 
     def _human_task(self, instance: ProcessInstance, task: Task, now: datetime) -> dict[str, Any]:
@@ -276,7 +272,7 @@ class InstanceStore:
             for guid, (task, when) in current.items() if guid not in known
         ]
         if new:
-            session.connection().execute(insert(_table(Timer)), new)
+            session.connection().execute(insert(table_of(Timer)), new)
         for guid, (task, when) in current.items():
             if guid in known and known[guid] != when:
                 session.execute(

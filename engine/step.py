@@ -24,20 +24,20 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast, overload
+from typing import Any, overload
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from .audit import record
 from .clock import running_on
 from .errors import NotFound, WorkflowFailure, conflicts
 from .failures import as_failure
 from .instance_store import Events, InstanceStore, Live, properties_of
+from .loaded_rows import as_loaded, held, table_of
 from .models import ProcessInstance
 from .properties import EVENT
 from .step_limits import MAX_ROUNDS, check_time, time_limit
@@ -136,7 +136,7 @@ def running(now: datetime, seconds: float) -> Iterator[None]:
         yield
 
 
-_INSTANCES = cast(Table, ProcessInstance.__table__)
+_INSTANCES = table_of(ProcessInstance)
 # Everything but the large deferred columns: a step whose workflow the engine holds never reads them.
 _ROW = [column for column in _INSTANCES.c if column.name not in ("state", "data")]
 # Built once: every step runs one of them, and SQLAlchemy reuses a statement's compiled form and cache key.
@@ -166,18 +166,11 @@ def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = Fal
             return None
         raise NotFound(f"instance {instance_id} does not exist")
     values = row._asdict()
-    held = session.identity_map.get(session.identity_key(ProcessInstance, instance_id))  # type: ignore[arg-type]
-    if isinstance(held, ProcessInstance):
-        changed = "version" not in held.__dict__ or held.__dict__["version"] != values["version"]
-        for name, value in values.items():
-            set_committed_value(held, name, value)
-        if changed:  # someone saved it since: its state and data must be read again when needed
-            session.expire(held, ["state", "data"])
-        return held
-    instance = ProcessInstance(**values)
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
+    instance = held(session, ProcessInstance, instance_id)
+    if instance is not None and instance.__dict__.get("version") != values["version"]:
+        # Someone saved it since: its state and data must be read again when needed.
+        session.expire(instance, ["state", "data"])
+    return as_loaded(session, ProcessInstance, values)
 
 
 def advance(workflow: BpmnWorkflow, events: Events) -> None:

@@ -11,18 +11,19 @@ without a query when it does not), so callers see what was written.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Select, Table, Update, and_, bindparam, insert, literal, or_, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Select, Update, and_, bindparam, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .actor import Actor
 from .audit import record
+from .loaded_rows import as_loaded, table_of
 from .models import AuditEntry, HumanTask, TaskStatus
 
-TASKS = cast(Table, HumanTask.__table__)
-AUDIT = cast(Table, AuditEntry.__table__)
+TASKS = table_of(HumanTask)
+AUDIT = table_of(AuditEntry)
 
 
 def _claim_statements() -> tuple[Update, Select[Any]]:
@@ -69,13 +70,13 @@ def claim_row(session: Session, task_id: int, actor: Actor, now: datetime) -> Hu
     connection = session.connection()
     if connection.dialect.name == "postgresql":  # the audit entry in the same round trip
         row = connection.execute(_CLAIM_AUDITED, params).one_or_none()
-        return None if row is None else attached(session, row)
+        return None if row is None else as_loaded(session, HumanTask, row._asdict())
     row = connection.execute(_CLAIM, params).one_or_none()
     if row is None:
         return None
     record(session, at=now, actor=actor.key, action="claim", instance_id=row.instance_id, task_id=row.id,
            bpmn_id=row.bpmn_id)
-    return attached(session, row)
+    return as_loaded(session, HumanTask, row._asdict())
 
 
 def read_claim(session: Session, task: HumanTask) -> None:
@@ -96,18 +97,3 @@ def complete_row(session: Session, task: HumanTask, actor: Actor, now: datetime,
     for name, value in values.items():
         set_committed_value(task, name, value)
     return True
-
-
-def attached(session: Session, row: Row[Any]) -> HumanTask:
-    """The session's object for a row just written: the one it holds, brought up to date, or a new one."""
-    values = row._asdict()
-    task = session.identity_map.get(session.identity_key(HumanTask, values["id"]))  # type: ignore[arg-type]
-    if isinstance(task, HumanTask):
-        for name, value in values.items():
-            set_committed_value(task, name, value)
-        return task
-    task = HumanTask(**values)
-    # As if loaded by a query: persistent, clean, no SELECT to get it.
-    make_transient_to_detached(task)
-    session.add(task)
-    return task
