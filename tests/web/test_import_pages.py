@@ -197,6 +197,7 @@ def test_a_document_with_nothing_recognisable_is_kept_as_an_empty_draft(app: Fla
     page = ducha.get(response.headers["Location"])
     assert 'data-parts="0" data-problems="0" data-measures="0"' in page.get_data(as_text=True)
     assert "请各单位于周五前报送材料。" in text_of(page)
+    assert "未识别出问题：台账为空" in text_of(page)  # said plainly, not left to the counts
     [draft] = drafts(app)
     assert draft.source_name == "通知.txt" and rounds(app) == 0
     assert "请选择要上传的文件" in text_of(ducha.post("/import", data={}))
@@ -258,3 +259,15 @@ def test_the_pages_speak_english(app: Flask, ducha: FlaskClient) -> None:
     assert "Import a plan or ledger" in text_of(ducha.get("/import?lang=en"))
     page = ducha.get(upload(ducha, SEED.name, SEED.read_bytes()).headers["Location"])
     assert "10 parts, 25 problems, 55 measures" in text_of(page)
+
+
+def test_doubtful_items_are_listed_with_the_rule_that_placed_them(app: Flask, ducha: FlaskClient) -> None:
+    text = ("中共某局党组关于巡察整改进展情况的通报\n一、党的建设方面\n（一）针对学习制度落实不到位问题\n"
+            "一是修订学习制度；二是开展专题学习。\n（二）其他工作情况\n")
+    page = ducha.get(upload(ducha, "doubt.txt", text.encode()).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "存疑条目（1）" in text_of(page) and 'data-number="1.2"' in html
+    assert "与相邻问题编号方式相同，但其下没有整改措施" in text_of(page)
+    assert 'href="?at=q-1-2#q-1-2"' in html
+    seed = ducha.get(upload(ducha, SEED.name, SEED.read_bytes()).headers["Location"])
+    assert "存疑条目" not in text_of(seed)

@@ -11,6 +11,7 @@ from workflows.import_draft_tree import revision_of
 from workflows.import_drafts import draft_plan
 from workflows.models import ImportDraft
 from workflows.plan_import import ParsedPlan, round_title
+from workflows.plan_import.rules import DOUBTFUL_BELOW, RULES
 
 from ..i18n import t
 
@@ -18,6 +19,8 @@ from ..i18n import t
 REASON_KEYS = {
     "text between a part heading and its first problem": "imports.reason.part_intro",
     "section inside the problem list that contains no problems": "imports.reason.between",
+    "no problem list was recognised in the document": "imports.reason.no_list",
+    **{description: f"imports.rule.{name}" for name, (_, description) in RULES.items()},
 }
 
 
@@ -25,6 +28,16 @@ def reason_text(reason: str) -> str:
     """Why a line was not placed, translated when the reason is one the parser is known to give."""
     key = REASON_KEYS.get(reason)
     return t(key) if key else reason
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """An item placed by a weak rule: its page anchor, its number, its text and the rule's key."""
+
+    anchor: str
+    number: str
+    text: str
+    rule_key: str
 
 
 @dataclass
@@ -65,6 +78,7 @@ class PlanPreview:
     sentences: dict[str, list[str]] = field(default_factory=dict)  # measure number -> its sentences
     unassigned: set[int] = field(default_factory=set)
     focus: set[int] = field(default_factory=set)  # the source lines of the item the page was opened at
+    doubtful: list[Doubt] = field(default_factory=list)
 
 
 def plan_preview(draft: ImportDraft, at: str = "") -> PlanPreview:
@@ -84,7 +98,26 @@ def plan_preview(draft: ImportDraft, at: str = "") -> PlanPreview:
     cut = {f"{part.ordinal}.{problem.ordinal}.{measure.ordinal}": sentences(measure.text)
            for part in plan.parts for problem in part.problems for measure in problem.measures}
     return PlanPreview(plan, revision_of(draft.tree), round_title(plan), lines, figures, plan.stats_mismatches(),
-                       empty_problems(plan), choices, cut, unassigned, focus)
+                       empty_problems(plan), choices, cut, unassigned, focus, _doubts(plan))
+
+
+def _doubts(plan: ParsedPlan) -> list[Doubt]:
+    """Every part, problem and measure below the doubt threshold, read from the tree itself so that
+    a stored and corrected draft shows what is still doubtful."""
+    found: list[Doubt] = []
+    for part in plan.parts:
+        p = str(part.ordinal)
+        if part.confidence < DOUBTFUL_BELOW:
+            found.append(Doubt(f"p-{p}", p, part.title or part.heading, f"imports.rule.{part.rule}"))
+        for problem in part.problems:
+            q = f"{p}.{problem.ordinal}"
+            if problem.confidence < DOUBTFUL_BELOW:
+                found.append(Doubt(f"q-{q.replace('.', '-')}", q, problem.title, f"imports.rule.{problem.rule}"))
+            for measure in problem.measures:
+                m = f"{q}.{measure.ordinal}"
+                if measure.confidence < DOUBTFUL_BELOW:
+                    found.append(Doubt(f"m-{m.replace('.', '-')}", m, measure.text, f"imports.rule.{measure.rule}"))
+    return found
 
 
 def _focus(plan: ParsedPlan, at: str) -> set[int]:

@@ -217,4 +217,35 @@ TEXTS: dict[str, tuple[str, str]] = {
     # why the importer left a line unplaced (``UnassignedLine.reason``, English in the parser)
     "imports.reason.part_intro": ("位于方面标题与第一个问题之间", "between a part heading and its first problem"),
     "imports.reason.between": ("问题清单中不含问题的段落", "a section of the problem list with no problems"),
+    "imports.reason.no_list": ("文中未识别出问题清单", "no problem list was recognised in the document"),
+    "imports.empty_tree": (
+        "未识别出问题：台账为空，已读取本轮的基本信息和文中所列数字。",
+        "No problems recognised: the ledger is empty; the round's details and stated figures were read.",
+    ),
+    "imports.doubtful": ("存疑条目（{count}）：请逐条核对", "Doubtful items ({count}): check each one"),
+    "imports.doubtful_tag": ("存疑", "doubtful"),
+    # which rule placed a doubtful item (``rules.RULES``, English in the parser)
+    "imports.rule.part-numbered": ("“第X部分”标题", "a 第X部分 heading"),
+    "imports.rule.part-aspect": ("“……方面”标题", "a heading naming a 方面 of problems"),
+    "imports.rule.part-parent": ("下级标题均为问题的标题", "a heading whose sub-headings are problems"),
+    "imports.rule.part-implicit": ("无方面标题，全部问题归为一组", "problems without part headings, as one group"),
+    "imports.rule.part-list-heading": (
+        "仅因上级标题点明问题清单而识别为方面",
+        "a sub-heading of the heading that names the problem list",
+    ),
+    "imports.rule.problem-heading": ("“针对/关于……问题”标题", "a 针对…问题 / 关于…问题 heading"),
+    "imports.rule.problem-label": ("“问题一：”标签", "a 问题一： label"),
+    "imports.rule.problem-fields": ("带整改措施、责任单位、时限等字段的标题", "a heading with labelled fields"),
+    "imports.rule.problem-numbered": ("与相邻问题编号方式相同", "numbered like the problems beside it"),
+    "imports.rule.problem-numbered-bare": (
+        "与相邻问题编号方式相同，但其下没有整改措施",
+        "numbered like the problems beside it, but with no measures under it",
+    ),
+    "imports.rule.problem-list-heading": (
+        "仅因上级标题点明问题清单而识别为问题",
+        "taken for a problem only because the heading above it names the problem list",
+    ),
+    "imports.rule.measure-marker": ("列表项（一是、（1）、1.、第一……）", "a list item (一是, （1）, 1., 第一…)"),
+    "imports.rule.measure-paragraph": ("无列表标记的段落，整段作为一项措施", "a paragraph without markers"),
+    "imports.rule.measure-fragment": ("列表项过短，不像一项措施", "a list item too short to be a measure"),
 }

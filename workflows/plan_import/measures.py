@@ -28,6 +28,7 @@ from workflows.plan_import.outline import (
     problem_title,
     starts_item,
 )
+from workflows.plan_import.rules import rated
 from workflows.plan_import.tree import ParsedMeasure, ParsedProblem
 
 _LABELS = {
@@ -241,7 +242,9 @@ def split_measures(segs: list[Seg]) -> tuple[list[str], list[ParsedMeasure]]:
     if not markers:
         plain = [s for s in segs if not s.label]
         text = "\n".join(s.raw.strip(_PIECE_STRIP) for s in plain)
-        return [], [_measure(text, 1, [s.no for s in segs], [s for s in segs if s.label])]
+        whole = _measure(text, 1, [s.no for s in segs], [s for s in segs if s.label])
+        whole.rule, whole.confidence = rated("measure-paragraph")
+        return [], [whole]
     intro: list[str] = []
     pieces: list[list[tuple[int, str]]] = []
     reports: dict[int, list[Seg]] = {}
@@ -269,6 +272,8 @@ def split_measures(segs: list[Seg]) -> tuple[list[str], list[ParsedMeasure]]:
         _measure("\n".join(t for _, t in piece if t), n, [no for no, _ in piece], reports.get(n - 1, []))
         for n, piece in enumerate(pieces, start=1)
     ]
+    for measure in measures:
+        measure.rule, measure.confidence = rated("measure-marker")
     return intro, measures
 
 

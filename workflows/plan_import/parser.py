@@ -13,6 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from workflows.plan_import.confidence import assess
 from workflows.plan_import.docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
 from workflows.plan_import.measures import build_problem, contains_field_label, starts_with_field_label
 from workflows.plan_import.meta import detect_closing, detect_title, extract_stats, fill_meta, is_furniture
@@ -41,7 +42,6 @@ _FURNITURE_RE = re.compile(
 )
 # 一、加强组织领导…情况: the work done on leadership and responsibility, told before the problems
 _ORGANISATION_RE = re.compile(r"组织|领导|主体责任|责任落实|压实.*责任")
-_WEAK = "taken for a problem only because the heading above it names the problem list"
 _NO_LIST = "no problem list was recognised in the document"
 _NEXT_STEPS_RE = re.compile(r"^(?:下一步|下步|今后)")
 _LIST_HEADING_RES = [
@@ -186,8 +186,7 @@ class _Assembler:
         # for the whole document's
         outside = [plan.meta.title or ""] + [t for key in SECTION_KEYS for t in plan.sections[key]]
         plan.stated = extract_stats(normalise("\n".join(outside)))
-        for problem in plan.iter_problems() if self.weak else []:
-            plan.doubtful.append(UnassignedLine(problem.source_lines[0], problem.heading, _WEAK))
+        assess(plan, weak=self.weak)
         return plan
 
     # --- structure -------------------------------------------------------------------

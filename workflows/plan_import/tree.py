@@ -64,6 +64,8 @@ class ParsedMeasure:
     status_text: str | None = None
     source_lines: list[int] = field(default_factory=list)
     progress_text: str | None = None
+    rule: str = ""  # see confidence.RULES
+    confidence: float = 1.0
 
 
 @dataclass
@@ -90,6 +92,8 @@ class ParsedProblem:
     intro: list[str] = field(default_factory=list)
     source_lines: list[int] = field(default_factory=list)
     finding: str | None = None
+    rule: str = ""  # see confidence.RULES
+    confidence: float = 1.0
 
 
 @dataclass
@@ -101,6 +105,8 @@ class ParsedPart:
     ordinal: int
     problems: list[ParsedProblem] = field(default_factory=list)
     source_lines: list[int] = field(default_factory=list)
+    rule: str = ""  # see confidence.RULES
+    confidence: float = 1.0
 
 
 @dataclass
