@@ -62,6 +62,8 @@ def _part_rule(part: ParsedPart, weak: bool) -> tuple[str, float]:
 
 
 def _problem_rule(problem: ParsedProblem, weak: bool) -> tuple[str, float]:
+    if problem.rule == "problem-inline":  # set where the inline list was read
+        return rated(problem.rule)
     if weak:
         return rated("problem-list-heading")
     line = Line(0, problem.heading, normalise(problem.heading))

@@ -12,13 +12,14 @@ from datetime import date
 
 from workflows.plan_import.dates import NUM, cn_to_int, dated_days, find_full_date, parse_date, parse_period
 from workflows.plan_import.outline import Line, parse_heading
+from workflows.plan_import.report_date import TITLE_DATE_RE
 from workflows.plan_import.tree import ParsedPlan, PlanMeta, StatedStats
 
 _FURNITURE_RE = re.compile(
-    r"^(?:信息索引号|索引号|发布时间|发布日期|发布机构|发文机关|发文日期|成文日期|生成日期|来源|信息来源|"
+    r"^[•·]?\s*(?:信息索引号|索引号|发布时间|发布日期|发布机构|发文机关|发文日期|成文日期|生成日期|来源|信息来源|"
     r"文章来源|浏览量|浏览次数|访问量|访问次数|阅读量|阅读次数|点击量|点击数|点击次数|字号|字体|分享到|"
     r"责任编辑|编辑|作者|当前位置|您当前的位置|您的位置|所属栏目|主题分类|体裁分类|公开方式|公开范围|文号|"
-    r"上一篇|下一篇|扫一扫)\s*[:]"
+    r"上一篇|下一篇|扫一扫|文件名称|日期)\s*[:]"
     r"|^(?:【[^】]{1,8}】\s*)+$"
     r"|^(?:\[[^\]]{1,6}\]\s*)+$"
     r"|^(?:打印本页|关闭窗口|返回顶部|打印|关闭|收藏|分享到|大\s*中\s*小)(?:\s+\S{1,6}){0,4}$"
@@ -44,9 +45,12 @@ _TO_UNIT = r"\s*向\s*(?P<unit>[^\s,。;:]{2,40}?)\s*(?:集中)?反馈"
 # a 巡察/巡视 sentence wins over an audit one: a tour report may mention an audit in passing
 _GROUP_RES = [re.compile(group + unit) for group in (_TOUR_GROUP, _AUDIT_GROUP) for unit in (_ON_UNIT, _TO_UNIT)]
 # an audited unit is often named with what was audited: "区财政局2022年度预算执行情况"
-_UNIT_TAIL_RE = re.compile(r"(?:\d{4}年|[一二〇零○]{4}年|原?(?:党政)?主要领导|经济责任|预算执行|任期).*$")
+_UNIT_TAIL_RE = re.compile(r"(?:\d{4}\s*(?:年|至|-|—)|[一二〇零○]{4}年|原?(?:党政)?主要领导|经济责任|预算执行|任期).*$")
 _KIND_WORDS = ("审计", "巡视", "巡察")
-_KIND_RE = re.compile(r"(审计|巡视|巡察)(?:整改|组|反馈|意见)|(审计)(?:局|厅|署)")
+_KIND_RE = re.compile(r"(审计|巡视|巡察)(?:整改|组|反馈|意见)|(审计)(?:局|厅|署|发现|查出|问题|调查)")
+# "省审计厅厅长刘文华…报告": an audit office named by the official who reports for it
+_AUDIT_BYLINE_RE = re.compile(r"(?P<group>[^\s,。;:、]{0,20}?审计(?:局|厅|署))\s*(?:副?局长|副?厅长|审计长)")
+_SINCE_RE = re.compile(r"(?:于|自|从)\s*(?P<d>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起")
 _PHONE_RE = re.compile(
     r"(?:电话|热线|联系方式)\s*[:]?\s*(?P<v>(?:\(?0\d{2,3}\)?\s*[-—]?\s*)?\d{7,8}(?:[-转]\d{1,5})?|1\d{10})"
 )
@@ -55,22 +59,29 @@ _POSTCODE_RE = re.compile(r"(?:邮政编码|邮编)\s*[:]?\s*(?P<v>\d{6})(?!\d)"
 _POST_RE = re.compile(r"(?:邮政信箱|通信地址|通讯地址|来信地址|邮寄地址)\s*[:]?\s*(?P<v>[^,;。\s]+)")
 
 _UNIT = r"(?:个|项|条)"
+_QUOTE = r"[“\"「『]"  # 79个“问题清单”
 _EXCLUDE_BEFORE = re.compile(r"完成|推进|正在|长期|坚持|已|其中|整改中")
-_NUM_PREV_OK = set("共有计及涉馈括出理含中了为面、,:;( \n")
+_NUM_PREV_OK = set("共有计及涉馈括出理含中了为面的、,:;( \n")
 _STAT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
-    "parts": [re.compile(rf"(?P<n>{NUM})\s*个\s*方面(?=[^。\n]{{0,12}}?问题)")],
+    "parts": [
+        re.compile(rf"(?P<n>{NUM})\s*个\s*方面(?=[^。\n]{{0,24}}?(?:问题|整改措施))"),
+        # "五方面17项问题": without 个, but never "一方面" (on the one hand)
+        re.compile(rf"(?!一\s*方面)(?P<n>{NUM})\s*方面(?=[^。\n]{{0,4}}?\d+\s*{_UNIT}[^。\n]{{0,6}}?问题)"),
+    ],
     "problems": [
-        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*(?:具体|反馈|巡察反馈|巡视反馈|突出|主要|审计发现)?问题"),
-        re.compile(rf"问题\s*(?:共|总计|共计)?\s*(?P<n>{NUM})\s*{_UNIT}"),
+        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*{_QUOTE}?(?:具体|反馈|巡察反馈|巡视反馈|突出|主要|审计发现)?问题"),
+        re.compile(rf"问题\s*(?:共|总计|共计|有|共有)?\s*(?P<n>{NUM})\s*{_UNIT}"),
     ],
     "measures": [
-        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*(?:具体)?(?:整改)?(?:措施|举措)"),
+        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}\s*{_QUOTE}?(?:具体|细化)?(?:整改)?(?:措施|举措|任务)"),
         re.compile(rf"(?:整改)?(?:措施|举措)\s*(?:共|总计|共计)?\s*(?P<n>{NUM})\s*{_UNIT}"),
     ],
     "completed": [
         re.compile(rf"已(?:经)?(?:全部)?(?:整改)?完成(?:整改)?(?:问题|措施|任务)?\s*(?P<n>{NUM})\s*{_UNIT}"),
         re.compile(rf"(?<![未尚性本])(?:完成整改|整改完成)(?:问题|措施)?\s*(?P<n>{NUM})\s*{_UNIT}"),
-        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*已(?:经)?(?:整改)?完成"),
+        re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*已(?:经)?(?:整改)?(?:完成|到位)"),
+        # "已整改1153个": audit wording, without 完成
+        re.compile(rf"已(?:经)?整改(?:到位|完毕)?(?:问题|措施)?\s*(?P<n>{NUM})\s*{_UNIT}"),
     ],
     "in_progress": [
         re.compile(
@@ -93,8 +104,8 @@ _NOT_DONE_PATTERNS = [
     re.compile(rf"(?:尚)?未(?:整改)?完成(?:整改)?(?:问题|措施|任务)?(?:的)?\s*(?P<n>{NUM})\s*{_UNIT}"),
     re.compile(rf"(?P<n>{NUM})\s*{_UNIT}(?:问题|措施)?\s*(?:尚)?未(?:整改)?完成"),
 ]
-_STAT_HINT_RE = re.compile(r"[\d零〇一二两三四五六七八九十百千]\s*(?:个|项|条)|完成率")
-_RATE_RE = re.compile(r"完成率\s*(?:为|达|达到|是)?\s*(?P<n>\d+(?:\.\d+)?)\s*%")
+_STAT_HINT_RE = re.compile(r"[\d零〇一二两三四五六七八九十百千]\s*(?:个|项|条)|完成率|整改率")
+_RATE_RE = re.compile(r"(?:完成率|整改率)\s*(?:为|达|达到|是)?\s*(?P<n>\d+(?:\.\d+)?)\s*%")
 
 
 def is_furniture(line: Line) -> bool:
@@ -121,7 +132,7 @@ def detect_title(lines: list[Line]) -> tuple[str | None, int]:
 
 
 def _is_title(line: Line) -> bool:
-    norm = line.norm
+    norm = TITLE_DATE_RE.sub("", line.norm)  # "…的通报 (2024-07-26)" is still a title
     return (
         len(norm) <= 60
         and parse_heading(line) is None
@@ -176,6 +187,12 @@ def fill_meta(meta: PlanMeta, opening: list[Line], closing: Closing) -> None:
         meta.inspecting_group = _clean_group(raw[m.start("group"): m.end("group")])
         unit = raw[m.start("unit"): m.end("unit")]
         meta.inspected_unit = _UNIT_TAIL_RE.sub("", unit) or unit
+        if meta.inspected_unit.startswith("我") and closing.signatory is not None:
+            meta.inspected_unit = closing.signatory.raw  # "对我公司…": the unit that signs the report
+    elif byline := _AUDIT_BYLINE_RE.search(norm):
+        meta.inspecting_group = raw[byline.start("group"): byline.end("group")]
+    if meta.period_start is None and (since := _SINCE_RE.search(norm)):
+        meta.period_start = parse_date(since.group("d"))
     meta.feedback_date = _feedback_date(norm)
     if closing.date_line is not None:
         date_norm = closing.date_line.norm

@@ -46,6 +46,8 @@ _PROBLEM_RES = [
 _PRONOUN_RE = re.compile(r"\s*(?:该|此|这|上述|以上|前述)(?:类|些|个|项|等)?\s*")
 _PART_TAIL_RE = re.compile(r"方面(?:存在的|存在|的)?(?:问题)?(?:的)?(?:整改(?:落实)?(?:情况|进展)?)?$")
 _SENTENCE_END_RE = re.compile(r"[。:]")
+_EXISTING_PROBLEM_RE = re.compile(r"^.{4,}存在的(?:突出|主要)?问题$")
+_GROUP_LABEL_RE = re.compile(r"(?:巡察|巡视)?反馈(?:的)?问题\s*:\s*(?=\S)")
 _TRAILING_PUNCT = "。.:;,，；：、 "
 
 
@@ -169,17 +171,23 @@ def is_problem_shaped(norm_text: str) -> bool:
     if norm_text.startswith("问题") and PROBLEM_LABEL_RE.match(norm_text):
         return True
     sentence = first_sentence(norm_text)
+    if len(sentence) <= 60 and _EXISTING_PROBLEM_RE.search(sentence):
+        return True  # "落实…政策存在的问题": a heading with nothing under it (one with problems is a part)
     return len(sentence) <= 80 and problem_title(sentence, sentence) is not None
 
 
 def is_part_shaped(norm_text: str) -> bool:
-    """True for group headings ending in ``方面`` (optionally ``方面存在的问题`` / ``…整改情况``)."""
-    sentence = first_sentence(norm_text)
-    return len(sentence) <= 60 and _PART_TAIL_RE.search(sentence) is not None
+    """True for group headings ending in ``方面`` (optionally ``方面存在的问题`` / ``…整改情况``),
+    and for ``反馈问题：…`` headings, which group the numbered problems below them."""
+    label = _GROUP_LABEL_RE.match(norm_text)
+    sentence = first_sentence(norm_text[label.end():] if label else norm_text)
+    return len(sentence) <= 60 and (label is not None or _PART_TAIL_RE.search(sentence) is not None)
 
 
 def part_title(raw_text: str) -> str:
     """``学习贯彻…方面`` from ``学习贯彻…方面存在的问题。`` (numbering already removed)."""
+    label = _GROUP_LABEL_RE.match(normalise(raw_text))
+    raw_text = raw_text[label.end():] if label else raw_text
     sentence = first_sentence(normalise(raw_text))
     title = raw_text[: len(sentence)]
     m = _PART_TAIL_RE.search(normalise(title))

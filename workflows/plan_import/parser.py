@@ -15,6 +15,7 @@ from pathlib import Path
 
 from workflows.plan_import.confidence import assess
 from workflows.plan_import.docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
+from workflows.plan_import.inline_list import inline_problems
 from workflows.plan_import.measures import build_problem, contains_field_label, starts_with_field_label
 from workflows.plan_import.meta import detect_closing, detect_title, extract_stats, fill_meta, is_furniture
 from workflows.plan_import.outline import (
@@ -28,7 +29,9 @@ from workflows.plan_import.outline import (
     part_title,
     split_lines,
 )
+from workflows.plan_import.report_date import LABEL_ONLY_RE, fallback_report_date
 from workflows.plan_import.text import to_simplified
+from workflows.plan_import.tidy import split_off_next_steps
 from workflows.plan_import.tree import SECTION_KEYS, ParsedPart, ParsedPlan, UnassignedLine
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -37,13 +40,12 @@ _PART_INTRO = "text between a part heading and its first problem"
 _BETWEEN = "section inside the problem list that contains no problems"
 # portal and WeChat furniture that the metadata rules do not know: whole short lines only
 _FURNITURE_RE = re.compile(
-    r"^(?:阅读原文|阅读\s*\d+|在看|点赞|收藏|分享|分享到.*|返回顶部|返回列表|打印本页|关闭窗口|\[?打印\]?|\[?关闭\]?|"
-    r"上一篇.*|下一篇.*|(?:微信)?扫一扫.*|责任编辑.*|当前位置.*|首页\s*[>›»].*|字号.*[大中小].*)$"
+    r"^(?:阅读原文|阅读\s*\d+|在看|点赞|收藏|分享|分享到.*|返回顶部|返回列表|返回上一[级页]|打印本页|关闭窗口|\[?打印\]?|\[?关闭\]?|"
+    r"上一篇.*|下一篇.*|(?:微信)?扫一扫.*|责任编辑.*|当前位置.*|首页\s*[>›»].*|字号(?:.*[大中小].*)?)$"
 )
 # 一、加强组织领导…情况: the work done on leadership and responsibility, told before the problems
 _ORGANISATION_RE = re.compile(r"组织|领导|主体责任|责任落实|压实.*责任")
 _NO_LIST = "no problem list was recognised in the document"
-_NEXT_STEPS_RE = re.compile(r"^(?:下一步|下步|今后)")
 _LIST_HEADING_RES = [
     re.compile(r"反馈问题|问题清单|整改落实情况|整改情况|整改进展|整改任务"),
     re.compile(r"问题"),
@@ -153,12 +155,16 @@ class _Assembler:
     def run(self, text: str) -> ParsedPlan:
         plan = self.plan
         content: list[Line] = []
+        value_next = False  # "• 成文日期：" with its value on the next line
         for line in split_lines(text):
-            if is_furniture(line) or (len(line.norm) <= 40 and _FURNITURE_RE.match(line.norm)):
+            if value_next and len(line.norm) <= 60 or is_furniture(line) or (
+                    len(line.norm) <= 40 and _FURNITURE_RE.match(line.norm)):
                 plan.furniture.append(UnassignedLine(line.no, line.raw, "page furniture"))
                 plan.line_roles[line.no] = "furniture"
+                value_next = not value_next and LABEL_ONLY_RE.match(line.norm) is not None
             else:
                 content.append(line)
+                value_next = False
         plan.meta.title, taken = detect_title(content)
         for line in content[:taken]:
             plan.line_roles[line.no] = "title"
@@ -176,15 +182,23 @@ class _Assembler:
         for line in root.body:
             self._section("preamble", line)
         fill_meta(plan.meta, root.body or body[:3], closing)
+        plan.meta.report_date = plan.meta.report_date or fallback_report_date(
+            plan.meta.title, body, [f.text for f in plan.furniture])
         if not self._plan_structure(root):
             # a readable document without a recognised problem list still yields its metadata and
-            # stated figures; its numbered sections are reported, not dropped
+            # stated figures, and the problems a paragraph lists; its numbered sections are reported
+            inline = inline_problems(body)
+            used = inline[1] if inline else set()
+            if inline:
+                plan.parts.append(inline[0])
+                plan.line_roles.update(dict.fromkeys(used, "problem"))
             for child in root.children:
-                self._unassigned(_NO_LIST, *child.iter_lines())
-        self._split_off_next_steps()
+                self._unassigned(_NO_LIST, *(line for line in child.iter_lines() if line.no not in used))
+        split_off_next_steps(plan)
         # statistics are read outside the problem list, so a part's own "本部分3个问题" is not taken
         # for the whole document's
         outside = [plan.meta.title or ""] + [t for key in SECTION_KEYS for t in plan.sections[key]]
+        outside += [u.text for u in plan.unassigned if u.reason == _NO_LIST]  # no list: all is outside
         plan.stated = extract_stats(normalise("\n".join(outside)))
         assess(plan, weak=self.weak)
         return plan
@@ -225,6 +239,10 @@ class _Assembler:
                 parents.append(node.parent)
         if len(parents) >= 2 and root not in parents:
             return parents
+        sole = parents[0] if len(parents) == 1 and parents[0] is not root else None
+        if sole is not None and sole.heading and sole.parent is not root and not any(
+                p.search(first_sentence(sole.heading.norm_text)) for p in _LIST_HEADING_RES):
+            return parents  # the first of several parts under the list heading (the rest cut off)
         self.carrier = max(parents, key=lambda p: sum(1 for n in problems if n.parent is p))
         return []
 
@@ -359,30 +377,6 @@ class _Assembler:
         for measure in problem.measures:
             for no in measure.source_lines:
                 self.plan.line_roles[no] = "measure"
-
-    def _split_off_next_steps(self) -> None:
-        """Move a trailing 下一步… paragraph out of the very last measure into the mechanism section.
-
-        Without a closing section heading, such a paragraph would otherwise read as part of the
-        last measure. Only whole paragraphs (one per source line) are moved.
-        """
-        problems = self.plan.iter_problems()
-        if not problems or not problems[-1].measures:
-            return
-        problem, measure = problems[-1], problems[-1].measures[-1]
-        pieces = measure.text.split("\n")
-        if len(pieces) != len(measure.source_lines):
-            return
-        for i in range(1, len(pieces)):
-            if _NEXT_STEPS_RE.match(pieces[i]):
-                moved = set(measure.source_lines[i:])
-                self.plan.sections["mechanism"][:0] = pieces[i:]
-                measure.text = "\n".join(pieces[:i])
-                measure.source_lines = measure.source_lines[:i]
-                problem.source_lines = [no for no in problem.source_lines if no not in moved]
-                for no in moved:
-                    self.plan.line_roles[no] = "mechanism"
-                return
 
     # --- bookkeeping -----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ RULES: dict[str, tuple[float, str]] = {
     "problem-numbered": (0.7, "numbered like the problems beside it"),
     "problem-numbered-bare": (0.45, "numbered like the problems beside it, but with no measures under it"),
     "problem-list-heading": (0.4, "taken for a problem only because the heading above it names the problem list"),
+    "problem-inline": (0.45, "an item of a list of problems written inside a paragraph"),
     "measure-marker": (0.9, "a list item (一是, （1）, 1., 第一…)"),
     "measure-paragraph": (0.6, "a paragraph without list markers, taken whole as one measure"),
     "measure-fragment": (0.3, "a list item too short to be a measure"),
