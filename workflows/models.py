@@ -111,6 +111,14 @@ class LoginThrottle(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class RoundKind(enum.StrEnum):
+    """What a round rectifies. The values are the domain's own words, as in ``ProblemStatus``."""
+
+    LOCAL_INSPECTION = "巡察"  # city, county or district level
+    HIGHER_INSPECTION = "巡视"  # provincial or central level
+    AUDIT = "审计"
+
+
 class InspectionRound(Base):
     """One inspection (巡察) of one unit, with the feedback it produced and the plan that answers it."""
 
@@ -129,6 +137,11 @@ class InspectionRound(Base):
     sections: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     source_name: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[RoundKind] = mapped_column(
+        Enum(RoundKind, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]),
+        default=RoundKind.LOCAL_INSPECTION,
+        server_default=RoundKind.LOCAL_INSPECTION.value,
+    )
 
     inspected_unit: Mapped[Unit | None] = relationship(lazy="joined")
     parts: Mapped[list[Part]] = relationship(

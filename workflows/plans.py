@@ -14,7 +14,7 @@ from engine.models import column_length
 
 from .deadlines import NO_DEADLINE, deadline_iso
 from .errors import NotFoundError, ValidationError
-from .models import InspectionRound, Measure, Part, Person, Problem, Unit
+from .models import InspectionRound, Measure, Part, Person, Problem, RoundKind, Unit
 from .text_checks import check_json_text, check_text
 
 LIFECYCLE_PROCESS = "rectification"
@@ -45,6 +45,7 @@ def create_round(
     contacts: Mapping[str, str] | None = None,
     sections: Mapping[str, Any] | None = None,
     source_name: str | None = None,
+    kind: RoundKind = RoundKind.LOCAL_INSPECTION,
 ) -> InspectionRound:
     """Add an inspection round (巡察轮次) with its feedback metadata."""
     if not title.strip():
@@ -70,6 +71,7 @@ def create_round(
         sections=dict(sections or {}),
         source_name=source_name,
         created_at=at,
+        kind=kind,
     )
     session.add(round_)
     session.flush()

@@ -107,6 +107,9 @@ def test_dry_run_json_is_one_document(cli: Cli) -> None:
     assert data["counts"] == {"parts": 10, "problems": 25, "measures": 55, "unassigned": 0}
     assert data["parts"][0]["problems"][0]["title"] == "理论学习不够深入"
     assert data["meta"]["feedback_date"] == "2020-10-21"
+    assert data["round_kind"] == "巡察" and data["doubtful"] == []
+    assert {m["rule"] for p in data["parts"] for q in p["problems"] for m in q["measures"]} == {
+        "measure-marker", "measure-paragraph"}
 
 
 def test_import_export_edit_and_import_the_ledger(cli: Cli, tmp_path: Path) -> None:

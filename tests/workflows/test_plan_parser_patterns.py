@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import WorkflowEngine
 from workflows.plan_import import import_plan, parse_text
 from workflows.plan_import.tree import EMPTY_TREE_NOTE, ParsedPlan
+from workflows.models import InspectionRound, RoundKind
 from workflows.plans import round_problems
 
 from ..lifecycle_helpers import deploy_lifecycle
@@ -37,6 +38,18 @@ def test_an_empty_ledger_still_makes_a_round(session: Session, wf_engine: Workfl
     plan = parse_text(TITLE + "本次巡察共反馈问题12个，已完成整改10个。\n")
     result = import_plan(session, wf_engine, plan, actor=ADMIN, at=wf_engine.clock())
     assert round_problems(result.round) == [] and result.launched == 0
+    assert result.round.kind is RoundKind.LOCAL_INSPECTION
+
+
+def test_an_audit_report_makes_an_audit_round(session: Session, wf_engine: WorkflowEngine) -> None:
+    deploy_lifecycle(session, wf_engine)
+    plan = parse_text("2023年3月1日至5月31日，区审计局派出审计组对区财政局预算执行情况进行了审计。\n"
+                      "（一）针对预算编制不细化的问题\n一是细化预算编制；二是加强执行监控。\n")
+    result = import_plan(session, wf_engine, plan, actor=ADMIN, at=wf_engine.clock())
+    session.flush()
+    assert result.round.kind is RoundKind.AUDIT and result.round.title == "区审计局对区财政局审计发现问题整改"
+    session.expire(result.round)
+    assert session.get(InspectionRound, result.round.id).kind is RoundKind.AUDIT  # type: ignore[union-attr]
 
 
 def test_a_finding_line_stays_apart_from_the_measures_under_a_progress_label() -> None:

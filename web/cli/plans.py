@@ -13,6 +13,7 @@ from web.services import Services
 from workflows.deadlines import china_date, parse_date
 from workflows.people_accounts import office_actor
 from workflows.plan_import import ParsedPlan, fill_in, import_plan, parse_file, round_title
+from workflows.plan_import.meta import round_kind
 from workflows.report import build_report, render_html, render_markdown, render_text, write_docx
 
 from .app_context import pass_services, setting
@@ -67,7 +68,8 @@ def import_plan_command(found: Services, file: Path, dry_run: bool, as_json: boo
         parsed = parse_file(file, docx_max_xml_bytes=setting("DOCX_MAX_XML_BYTES"))
     if dry_run:
         if as_json:
-            click.echo(json.dumps(parsed.to_json_dict(), ensure_ascii=False, indent=2))
+            click.echo(json.dumps({**parsed.to_json_dict(), "round_kind": round_kind(parsed)}, ensure_ascii=False,
+                                  indent=2))
         else:
             print_tree(parsed)
         return

@@ -22,7 +22,7 @@ from engine.actor import SYSTEM
 
 from ..deadline_changes import record_change
 from ..errors import NotFoundError, ValidationError
-from ..models import DeadlineSource, InspectionRound, Measure, Person, Problem, Unit
+from ..models import DeadlineSource, InspectionRound, Measure, Person, Problem, RoundKind, Unit
 from ..people import create_unit, person_by_login, unit_by_code, unit_by_name
 from ..plans import (
     LIFECYCLE_PROCESS,
@@ -37,7 +37,7 @@ from ..plans import (
 )
 from ..replan import push_measure
 from ..text_checks import check_text
-from .meta import round_wording
+from .meta import round_kind, round_wording
 from .text import check_parsed_plan
 from .tree import ParsedMeasure, ParsedPlan
 
@@ -163,9 +163,7 @@ def _create(session: Session, parsed: ParsedPlan, *, at: datetime, source_name: 
     warnings: list[str] = []
     sections: dict[str, Any] = {key: list(lines) for key, lines in parsed.sections.items() if lines}
     round_ = create_round(
-        session,
-        title=round_title(parsed),
-        at=at,
+        session, title=round_title(parsed), at=at,
         inspecting_group=meta.inspecting_group,
         inspected_unit=find_or_create_unit(session, meta.inspected_unit) if meta.inspected_unit else None,
         period_start=meta.period_start, period_end=meta.period_end,
@@ -175,6 +173,7 @@ def _create(session: Session, parsed: ParsedPlan, *, at: datetime, source_name: 
         contacts=meta.contacts,
         sections=sections,
         source_name=source_name or parsed.source_name,
+        kind=RoundKind(round_kind(parsed)),
     )
     unresolved: dict[str, dict[str, Any]] = {}
     for parsed_part in parsed.parts:
