@@ -14,6 +14,7 @@ from engine import WorkflowEngine
 from workflows.errors import ValidationError
 from workflows.ledger import HEADER, KEY_HEADER, LedgerValidationError, export_ledger, import_ledger
 from workflows.ledger.layout import SHEET_HEADER
+from workflows.models import RoundKind
 from workflows.plans import round_problems
 
 from .plan_fixtures import ADMIN, SmallPlan, import_seed, plan_counts, small_plan
@@ -134,12 +135,13 @@ def test_an_exported_workbook_becomes_an_identical_new_round(
     session: Session, wf_engine: WorkflowEngine
 ) -> None:
     plan = small_plan(session, wf_engine)
+    plan.round.kind = RoundKind.HIGHER_INSPECTION
     first = exported(session, [plan.round])
 
     result = import_ledger(session, wf_engine, first, actor=ADMIN, at=wf_engine.clock(), as_new=True)
 
     (copy,) = result.created
-    assert copy.id != plan.round.id and result.launched == 4
+    assert copy.id != plan.round.id and result.launched == 4 and copy.kind is RoundKind.HIGHER_INSPECTION
     assert (copy.title, copy.inspecting_group, copy.inspected_unit, copy.feedback_date, copy.contacts) == (
         plan.round.title, "区委第二巡察组", plan.round.inspected_unit, date(2025, 6, 10), plan.round.contacts)
     problems = round_problems(copy)

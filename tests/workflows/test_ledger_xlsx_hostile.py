@@ -240,6 +240,7 @@ META_CASES = {
     json.dumps({"title": "长" * 301, "period_start": "2025-05-01", "period_end": "2025-04-01"}): [
         "title 过长（301 个字符，最多 300 个）", "period_end 早于 period_start"],
     "[1, 2]": ["轮次信息应为 JSON 对象"],
+    '{"kind": "督查"}': ["kind 应为 巡察、巡视、审计 之一：督查"],
 }
 
 

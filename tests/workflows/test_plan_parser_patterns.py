@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from engine import WorkflowEngine
+from workflows.models import InspectionRound, RoundKind
 from workflows.plan_import import import_plan, parse_text
 from workflows.plan_import.tree import EMPTY_TREE_NOTE, ParsedPlan
-from workflows.models import InspectionRound, RoundKind
 from workflows.plans import round_problems
 
 from ..lifecycle_helpers import deploy_lifecycle

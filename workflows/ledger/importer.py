@@ -23,7 +23,7 @@ from engine.audit import record
 
 from ..deadline_changes import record_change
 from ..errors import ValidationError
-from ..models import DeadlineSource, InspectionRound, Measure, Part, Person, Problem, Unit
+from ..models import DeadlineSource, InspectionRound, Measure, Part, Person, Problem, RoundKind, Unit
 from ..people import unit_by_name
 from ..plan_import import find_or_create_unit, find_person, split_units
 from ..plans import (
@@ -323,8 +323,8 @@ def _create(session: Session, engine: WorkflowEngine, sheet: _Sheet, result: Led
         inspecting_group=meta.get("inspecting_group"),
         inspected_unit=find_or_create_unit(session, unit_name) if unit_name else None,
         signatory=meta.get("signatory"), contacts=meta.get("contacts") or {},
-        sections=meta.get("sections") or {}, source_name=meta.get("source_name"), **day,
-    )
+        sections=meta.get("sections") or {}, source_name=meta.get("source_name"),
+        kind=RoundKind(meta.get("kind") or RoundKind.LOCAL_INSPECTION), **day)  # type: ignore[arg-type]
     parts: dict[str, Part] = {}
     problems: dict[Any, Problem] = {}
     groups: dict[Any, list[_Row]] = {}

@@ -48,5 +48,5 @@ STATUS_FILL = {status: colour for colour, statuses in STATUS_COLOURS.items() for
 # The 预警 cell's fill by warning colour (WarningColour's value), and for none (已完成): grey.
 WARNING_FILL = {"red": "FFC7CE", "yellow": "FFEB9C", "green": "C6EFCE", "blue": "BDD7EE"}
 DONE_FILL = "E7E6E6"
-ROUND_FIELDS = ("title", "inspecting_group", "signatory", "contacts", "sections", "source_name")
+ROUND_FIELDS = ("title", "inspecting_group", "signatory", "contacts", "sections", "source_name", "kind")
 ROUND_DATES = ("period_start", "period_end", "feedback_date", "report_date")

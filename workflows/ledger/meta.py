@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from ..models import RoundKind
 from ..plans import MAX_GROUP, MAX_ROUND_TITLE, MAX_SIGNATORY, MAX_SOURCE_NAME, MAX_UNIT_NAME
 from .guard import WorkbookLimits, cell_problem, text_problem
 from .layout import META_SHEET, ROUND_DATES
@@ -126,6 +127,9 @@ def meta_problems(meta: Any) -> list[str]:
             problems.append(f"{name} 不是日期（YYYY-MM-DD）：{str(value)[:40]}")
     if "period_start" in days and "period_end" in days and days["period_end"] < days["period_start"]:
         problems.append("period_end 早于 period_start")
+    kind = meta.get("kind")
+    if kind is not None and kind not in {k.value for k in RoundKind}:
+        problems.append(f"kind 应为 {'、'.join(k.value for k in RoundKind)} 之一：{str(kind)[:20]}")
     return problems
 
 
