@@ -103,3 +103,16 @@ def test_audit_offices_named_by_their_reporting_official_and_audit_periods_witho
 def test_more_portal_furniture() -> None:
     plan = parse_text("返回上一级\n字号\n打印\n" + TITLE + "正文。\n")
     assert plan.meta.title == TITLE.strip() and len(plan.furniture) == 3
+
+
+def test_every_count_of_open_problems_adds_up_once_and_a_round_summary_reconciles() -> None:
+    plan = parse_text("2021年11月8日至12月20日，区委组建4个巡察组对区民政局等4家单位开展常规巡察。\n"
+                      "巡察反馈的697个问题，完成整改688个，基本完成取得阶段性成果并持续整改问题4个，未完成5个，"
+                      "总体完成率98.71%。\n")
+    assert (plan.stated.completed, plan.stated.in_progress) == (688, 9)
+    assert plan.stats_mismatches() == ["文中称 697 个问题，解析得到 0 个"]  # both numbers, nothing else
+    assert plan.meta.inspecting_group == "区委巡察组"
+    partial = parse_text(TITLE + "反馈问题19个，已完成整改9个，阶段性完成整改9个，未完成整改1个。\n").stated
+    assert partial.in_progress == 10
+    once = parse_text(TITLE + "反馈问题10个，已完成8个，正在推进2个。\n").stated
+    assert once.in_progress == 2

@@ -245,6 +245,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "仅因上级标题点明问题清单而识别为问题",
         "taken for a problem only because the heading above it names the problem list",
     ),
+    "imports.rule.problem-inline": ("段落中列举的问题（一是……；二是……）", "a problem listed inside a paragraph"),
     "imports.rule.measure-marker": ("列表项（一是、（1）、1.、第一……）", "a list item (一是, （1）, 1., 第一…)"),
     "imports.rule.measure-paragraph": ("无列表标记的段落，整段作为一项措施", "a paragraph without markers"),
     "imports.rule.measure-fragment": ("列表项过短，不像一项措施", "a list item too short to be a measure"),

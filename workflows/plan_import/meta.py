@@ -207,6 +207,7 @@ def fill_meta(meta: PlanMeta, opening: list[Line], closing: Closing) -> None:
 
 def _clean_group(group: str) -> str:
     group = re.sub(r"^.*\d+\s*日", "", group)
+    group = re.sub(r"(?:组建|派出|成立)了?[\d一二三四五六七八九十]+个", "", group)  # "区委组建4个巡察组"
     group = re.sub(r"^根据.*?部署", "", group)
     return group.strip(" ,，")
 
@@ -284,11 +285,15 @@ def extract_stats(norm_text: str) -> StatedStats:
     for name, patterns in _STAT_PATTERNS.items():
         value = _first_number(norm_text, patterns, exclude=name in ("problems", "measures"))
         setattr(stats, name, value)
-    partial = _first_number(norm_text, _PARTIAL_PATTERNS, exclude=False)
-    if partial is not None:
-        stats.in_progress = (stats.in_progress or 0) + partial
-    if stats.in_progress is None:
-        stats.in_progress = _first_number(norm_text, _NOT_DONE_PATTERNS, exclude=False)
+    # "阶段性完成9个，未完成1个" / "持续整改4个，未完成5个": every count of what is still open adds
+    # up to ``in_progress``, each phrase once (a number two patterns both read counts once)
+    going = _first_match(norm_text, _STAT_PATTERNS["in_progress"], exclude=False)
+    counted = {going[0]} if going else set()
+    for patterns in (_PARTIAL_PATTERNS, _NOT_DONE_PATTERNS):
+        found = _first_match(norm_text, patterns, exclude=False)
+        if found and found[0] not in counted:
+            counted.add(found[0])
+            stats.in_progress = (stats.in_progress or 0) + found[1]
     m = _RATE_RE.search(norm_text)
     if m:
         stats.completion_rate = float(m.group("n"))
@@ -296,6 +301,12 @@ def extract_stats(norm_text: str) -> StatedStats:
 
 
 def _first_number(text: str, patterns: list[re.Pattern[str]], exclude: bool) -> int | None:
+    best = _first_match(text, patterns, exclude)
+    return best[1] if best else None
+
+
+def _first_match(text: str, patterns: list[re.Pattern[str]], exclude: bool) -> tuple[int, int] | None:
+    """(where the number stands, its value) of the earliest count any of ``patterns`` reads."""
     best: tuple[int, int] | None = None
     for pattern in patterns:
         for m in pattern.finditer(text):
@@ -309,7 +320,7 @@ def _first_number(text: str, patterns: list[re.Pattern[str]], exclude: bool) -> 
             if exclude and _EXCLUDE_BEFORE.search(text[max(0, m.start() - 6): m.start()]):
                 continue
             value = cn_to_int(token)
-            if value is not None and (best is None or m.start() < best[0]):
-                best = (m.start(), value)
+            if value is not None and (best is None or start < best[0]):
+                best = (start, value)
             break
-    return best[1] if best else None
+    return best
