@@ -12,8 +12,7 @@ import click
 from web.services import Services
 from workflows.deadlines import china_date, parse_date
 from workflows.people_accounts import office_actor
-from workflows.plan_import import ParsedPlan, fill_in, import_plan, parse_file, round_title
-from workflows.plan_import.meta import round_kind
+from workflows.plan_import import ParsedPlan, fill_in, import_plan, parse_file, round_kind, round_title
 from workflows.report import build_report, render_html, render_markdown, render_text, write_docx
 
 from .app_context import pass_services, setting

@@ -10,8 +10,7 @@ from workflows.import_draft_edits import empty_problems, sentences
 from workflows.import_draft_tree import revision_of
 from workflows.import_drafts import draft_plan
 from workflows.models import ImportDraft
-from workflows.plan_import import ParsedPlan, round_title
-from workflows.plan_import.rules import DOUBTFUL_BELOW, RULES
+from workflows.plan_import import DOUBTFUL_BELOW, RULES, ParsedPlan, round_title
 
 from ..i18n import t
 

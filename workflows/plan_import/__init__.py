@@ -6,14 +6,18 @@ database; ``import_plan`` turns a parsed plan into a round and starts the lifecy
 ``fill_in`` completes what the document lacked (deadline, leader, units) on a running plan.
 
 Inside: ``outline`` (headings and lines), ``parser`` (the assembler), ``measures`` (一是/二是,
-labelled fields), ``meta`` (group, unit, dates, figures, portal furniture), ``dates`` (deadlines
-and Chinese dates), ``tree`` (the parsed tree), ``docx`` (Word files, bounded), ``text``
-(storable text), ``service`` (the database side). Only the names below are public.
+labelled fields), ``meta`` (group, unit, dates, figures, portal furniture), ``report_date`` (dates
+outside the closing block), ``dates`` (deadlines and Chinese dates), ``inline_list`` (problems listed
+inside a paragraph), ``rules``/``confidence`` (which rule placed each item, how sure it is), ``tidy``
+(after the tree), ``tree`` (the parsed tree), ``docx`` (Word files, bounded), ``text`` (storable
+text), ``service`` (the database side). Only the names below are public.
 """
 
 from .dates import parse_deadline
 from .docx import DEFAULT_MAX_XML_BYTES, DocxRefused, read_docx_text
+from .meta import round_kind
 from .parser import MAX_FILE_BYTES, PlanImportError, parse_file, parse_text
+from .rules import DOUBTFUL_BELOW, RULES
 from .service import (
     FillInResult,
     ImportResult,
@@ -37,6 +41,9 @@ from .tree import (
 )
 
 __all__ = [
+    "DOUBTFUL_BELOW",
+    "RULES",
+    "round_kind",
     "DEFAULT_MAX_XML_BYTES",
     "MAX_FILE_BYTES",
     "SECTION_KEYS",
