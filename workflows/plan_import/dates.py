@@ -32,6 +32,9 @@ _PERIOD_RE = re.compile(
     rf"{_YEAR}\s*年\s*{_MD}\s*月\s*{_MD}\s*日\s*(?:至|到|—|–|-|~|～)+\s*"
     rf"(?:{_YEAR}\s*年)?\s*(?:{_MD}\s*月)?\s*{_MD}\s*日"
 )
+_MORE_STRETCH_RE = re.compile(
+    rf"\s*[、,和及]\s*{_MD}\s*月\s*{_MD}\s*日\s*(?:至|到|—|–|-|~|～)+\s*{_MD}\s*月\s*{_MD}\s*日"
+)
 _QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 _DL_DAY_RE = re.compile(rf"{_YEAR}\s*年\s*{_MD}\s*月\s*{_MD}\s*日")
 _DL_MONTH_RE = re.compile(rf"{_YEAR}\s*年\s*{_MD}\s*月")
@@ -133,6 +136,12 @@ def parse_period(text: str) -> tuple[date | None, date | None]:
     y2 = _num(m.group(4)) or y1
     m2 = _num(m.group(5)) or m1
     d2 = _num(m.group(6))
+    # "3月17日至3月22日、5月5日至7月12日": the period ends with its last stretch
+    for more in _MORE_STRETCH_RE.finditer(text, m.end()):
+        if more.start() != m.end():
+            break
+        m2, d2 = _num(more.group(3)), _num(more.group(4))
+        m = more
     return _safe_date(y1, m1, d1), _safe_date(y2, m2, d2)
 
 

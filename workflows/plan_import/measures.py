@@ -48,6 +48,7 @@ _LABEL_OF = {word: name for name, words in _LABELS.items() for word in words.spl
 _LABEL_RE = re.compile(
     r"(?<![^\s,;。(、])(?P<label>" + "|".join(sorted(_LABEL_OF, key=len, reverse=True)) + r")\s*:"
 )
+_GENERIC_TITLE_RE = re.compile(r"(?:反馈)?(?:问题)?(?:的)?(?:整改)?(?:落实)?(?:情况|进展|措施|问题)")
 _MULTI_LINE = {"measures", "status", "report", "finding", "goal"}
 _STATUS_RE = re.compile(
     r"已完成整改|已整改完成|整改完成|已完成|基本完成|正在整改|正在推进|持续推进|持续整改|整改中|推进中|"
@@ -142,7 +143,10 @@ def build_problem(line: Line, heading: Heading, body: list[Line], ordinal: int) 
         source, problem.progress_text = [Seg(p.no, p.raw, p.norm) for p in fields["status"]], None
     problem.intro.extend(p.raw for p in fields.get("goal", []) if p.raw.strip())
     stated = [p.raw.strip(_PIECE_STRIP) for p in fields.get("finding", []) if p.raw.strip(_PIECE_STRIP)]
-    if finding is None and first_measure is not None and not is_problem_shaped(heading.norm_text):
+    if stated and _GENERIC_TITLE_RE.fullmatch(normalise(title)):
+        # "二、整改情况" over "问题描述：污水处理设施未启用。": the field names the problem
+        problem.title = title = re.split(r"[。;；]", stated[0], maxsplit=1)[0]
+    elif finding is None and first_measure is not None and not is_problem_shaped(heading.norm_text):
         finding = title or None  # a plain statement heading over labelled measures states the problem
     problem.finding = "\n".join(filter(None, [finding, *stated])) or None
     intro, measures = split_measures(source)
