@@ -119,8 +119,8 @@ def test_every_count_of_open_problems_adds_up_once_and_a_round_summary_reconcile
 
 
 def test_a_problem_named_by_its_description_field_and_a_period_in_two_stretches() -> None:
-    plan = parse_text(TITLE + "一、高度重视\n镇党委召开专题会议部署整改。\n二、整改情况\n问题描述：污水处理设施未启用。\n"
-                      "整改措施：1、改造供电线路；2、清理蓄水池。\n")
+    plan = parse_text(TITLE + "一、高度重视\n镇党委召开专题会议部署整改。\n二、整改情况\n"
+                      "问题描述：污水处理设施未启用。\n整改措施：1、改造供电线路；2、清理蓄水池。\n")
     assert [(p.title, p.finding, [m.text for m in p.measures]) for p in plan.iter_problems()] == [
         ("污水处理设施未启用", "污水处理设施未启用。", ["改造供电线路", "清理蓄水池。"])]
     period = parse_text("巡察组于2022年3月17日至3月22日、5月5日至7月12日对某局进行了巡察。\n" + TITLE).meta
