@@ -3,14 +3,22 @@
 Same content (by SHA-256) is a no-op; changed content becomes a new version;
 running instances keep the version they started on. A diagram that
 SpiffWorkflow or the script sandbox rejects never reaches the database; every
-refusal is one line naming the file and the element (see :mod:`engine.deploy_checks`
-for what is checked on the XML, :mod:`engine.lane_groups` for who may claim a task).
+refusal is one line naming the file and the element, what is wrong and what to do
+instead (see :mod:`engine.deploy_checks` for what is checked on the XML,
+:mod:`engine.bpmn_normalise` for how modelers' exports are made runnable,
+:mod:`engine.deploy_diagnostics` for SpiffWorkflow's refusals, :mod:`engine.lane_groups`
+for who may claim a task).
+
+Checks run in this order, so the first refusal is the one to fix first: the file itself
+(empty, too large, not BPMN XML); no process marked executable; ids, sizes, scripts and
+expressions on the XML; references and vendor constructs on the rewritten copy; then
+SpiffWorkflow's reading of each executable process; then who may claim each human task.
+:func:`check_diagram` lists every problem; :func:`parse_diagram` raises with them all.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +26,6 @@ from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -26,9 +33,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .audit import record
+from .bpmn_normalise import Normalised, executable_problem, normalise
 from .deploy_checks import check_document
-from .deploy_xml import clip, describe, load_bpmn_xml
-from .errors import DeployError
+from .deploy_diagnostics import spiff_problem
+from .deploy_xml import BPMN_NS, file_error, load_bpmn_xml
+from .errors import DeployError, DeployProblem
 from .lane_groups import assign_lane_groups, lane_groups
 from .models import ProcessDefinition
 from .serialization import StateSerializer
@@ -62,41 +71,83 @@ def parse_diagram(content: bytes, source_name: str, parser_factory: ParserFactor
 
     The XML is parsed once with a hardened parser and checked element by element (reserved
     and duplicate ids, column sizes, every script and expression) before SpiffWorkflow reads
-    it, so nothing SpiffWorkflow would drop escapes the checks.
+    a rewritten copy of it (:mod:`engine.bpmn_normalise`), so nothing SpiffWorkflow would drop
+    escapes the checks. The error's message is the most important problem; ``problems`` lists all.
     """
+    parsed, problems = _analyse(content, source_name, parser_factory)
+    if problems or parsed is None:
+        first = problems[0] if problems else DeployProblem(f"{source_name}: the diagram cannot be read")
+        raise DeployError(first.message, problems)
+    return parsed
+
+
+def check_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser
+                  ) -> list[DeployProblem]:
+    """Every problem that keeps a diagram from deploying (none: it deploys), most important first.
+
+    Each names the file, the element (id, BPMN type, name, line), what is wrong and a hint.
+    Nothing is written anywhere.
+    """
+    return _analyse(content, source_name, parser_factory)[1]
+
+
+def _analyse(content: bytes, source_name: str, parser_factory: ParserFactory
+             ) -> tuple[ParsedDiagram | None, list[DeployProblem]]:
     if not content.strip():
-        raise DeployError(f"{source_name}: the file is empty")
+        return None, list(file_error(source_name, "the file is empty", "export the diagram again").problems)
     if len(content) > MAX_DIAGRAM_BYTES:
-        raise DeployError(f"{source_name}: the file is larger than {MAX_DIAGRAM_BYTES // 1024 // 1024} MB")
-    root = load_bpmn_xml(content, source_name)
-    elements = check_document(root, source_name)
+        return None, list(file_error(source_name, f"the file is larger than {MAX_DIAGRAM_BYTES // 1024 // 1024} MB",
+                                     "split the diagram into several files").problems)
+    try:
+        root = load_bpmn_xml(content, source_name)
+    except DeployError as exc:
+        return None, list(exc.problems or (DeployProblem(str(exc), file=source_name),))
+    problems: list[DeployProblem] = []
+    not_executable = executable_problem(root, source_name)
+    if not_executable is not None:
+        problems.append(not_executable)
+    try:
+        elements = check_document(root, source_name)
+    except DeployError as exc:
+        problems.extend(exc.problems)
+        elements = {str(e.get("id")): e for e in root.iter(f"{{{BPMN_NS}}}*") if e.get("id")}
+    if not_executable is not None or any(p.message.startswith(f"{source_name}: element id ") for p in problems):
+        return None, problems  # nothing to run, or ids SpiffWorkflow would confuse
+    normalised = normalise(root, source_name)
+    problems.extend(normalised.problems)
+    if problems:
+        return None, problems
+    return _read(normalised, source_name, parser_factory, elements)
+
+
+def _read(normalised: Normalised, source_name: str, parser_factory: ParserFactory,
+          elements: dict[str, etree._Element]) -> tuple[ParsedDiagram | None, list[DeployProblem]]:
+    """Let SpiffWorkflow read the rewritten copy, process by process, collecting what it refuses."""
+    problems: list[DeployProblem] = []
     parser = parser_factory()
     try:
-        parser.add_bpmn_xml(root, filename=source_name)
-        process_ids = parser.get_process_ids()
-        if not process_ids:
-            raise DeployError(f"{source_name}: no executable process (isExecutable=\"true\") in the file")
-        specs = {}
-        names = {}
-        for pid in process_ids:
+        parser.add_bpmn_xml(normalised.root, filename=source_name)
+    except _SPIFF_ERRORS as exc:
+        return None, [spiff_problem(exc, source_name, elements, normalised.origins)]
+    specs = {}
+    names = {}
+    for pid in normalised.process_ids:
+        try:
             specs[pid] = (parser.get_spec(pid), parser.get_subprocess_specs(pid))
             names[pid] = parser.get_process_parser(pid).get_name()
-    except DeployError:
-        raise
-    except ValidationException as exc:
-        raise DeployError(f"{source_name}: {_validation_message(exc, elements)}") from None
-    except SpiffWorkflowException as exc:
-        raise DeployError(f"{source_name}: {_readable(str(exc))}") from None
-    except RecursionError:
-        raise DeployError(f"{source_name}: the chain of elements is too long to read; split the process") from None
-    except (ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
-        raise DeployError(f"{source_name}: the diagram cannot be read: {_readable(str(exc))}") from None
-    # Every script and expression was checked on the XML above (check_document), which
-    # also sees what SpiffWorkflow dropped; the parsed specs add nothing to check.
-    groups = lane_groups(root)
+        except _SPIFF_ERRORS as exc:
+            problems.append(spiff_problem(exc, source_name, elements, normalised.origins))
+    # Every script and expression was checked on the XML (check_document), which also sees
+    # what SpiffWorkflow dropped; the parsed specs add nothing to check.
+    groups = lane_groups(normalised.root)
     for spec, subs in specs.values():
-        assign_lane_groups([spec, *subs.values()], groups, elements, source_name)
-    return ParsedDiagram(specs=specs, names=names)
+        try:
+            assign_lane_groups([spec, *subs.values()], groups, elements, source_name)
+        except DeployError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        return None, problems
+    return ParsedDiagram(specs=specs, names=names), []
 
 
 def deploy(
@@ -153,27 +204,5 @@ def deploy_path(session: Session, path: Path, **kwargs) -> list[DeployResult]:  
     return deploy(session, content, path.name, **kwargs)
 
 
-def _validation_message(exc: ValidationException, elements: dict[str, etree._Element]) -> str:
-    message = _readable(str(exc.args[0]) if exc.args else str(exc))
-    element_id = str(getattr(exc, "id", None) or "")
-    if element_id in elements:
-        return f"element {describe(elements[element_id])}: {message}"
-    return f"element '{clip(element_id)}': {message}" if element_id else message
-
-
-# SpiffWorkflow wraps unexpected errors as ValidationException("%r" % ex) and sometimes puts an
-# lxml element's repr in a message; neither means anything to a user.
-_EXCEPTION_REPR = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\(")
-_ELEMENT_REPR = re.compile(r"<Element \{[^{}<>]{0,300}\}(\w{1,100}) at 0x[0-9a-fA-F]+>")
-_OBJECT_REPR = re.compile(r"<[^<>\n]{0,300}? at 0x[0-9a-fA-F]+>")
-
-
-def _readable(text: str) -> str:
-    """One short line for a user: never a traceback, never a Python repr."""
-    if _EXCEPTION_REPR.match(text):
-        if text.lstrip().startswith("RecursionError("):
-            return "the chain of elements is too long to read; split the process"
-        return "SpiffWorkflow cannot read this element; check it in the modeler"
-    text = _OBJECT_REPR.sub("an object", _ELEMENT_REPR.sub(r"<\1>", text))
-    lines = text.strip().splitlines()
-    return clip(lines[0], 300).rstrip(". ") if lines else "unknown error"
+_SPIFF_ERRORS = (SpiffWorkflowException, RecursionError, ValueError, KeyError, AttributeError, TypeError,
+                 IndexError)

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from .deploy_xml import BPMN_NS, bpmn, clip, describe, local_name, owner, spiff
+from .deploy_xml import BPMN_NS, bpmn, clip, describe, element_problem, local_name, owner, spiff
 from .errors import DeployError, DeployProblem
 from .lane_groups import lane_group
 from .models import HumanTask, ProcessDefinition, ProcessEvent, column_length
 from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM, STAGE
 from .sandbox import ScriptRejected, check_expression, check_script
-from .timer_values import TimerValueError, check_timer_literal
+from .timer_values import TimerValueError, check_timer_literal, plain_literal
 
 # Task spec names SpiffWorkflow 3.2 creates itself (BpmnProcessSpec, ProcessParser, TaskParser)
 # or drops on restore (the serializer pops 'Root'). A diagram element with one of these ids is
@@ -78,11 +78,8 @@ def check_document(root: etree._Element, source_name: str) -> dict[str, etree._E
     return elements
 
 
-def problem(element: etree._Element, message: str) -> DeployProblem:
-    """A refusal about ``element``: its id, type, name and line as well as the message."""
-    name = element.get("name")
-    return DeployProblem(message, element_id=element.get("id"), element_type=local_name(element),
-                         name=name if name and name.strip() else None, line=element.sourceline)
+# A refusal about an element: its id, type, name and line as well as the message (and its hint).
+problem = element_problem
 
 
 def _refuse(problems: list[DeployProblem]) -> None:
@@ -101,19 +98,17 @@ def check_ids(root: etree._Element, source_name: str) -> dict[str, etree._Elemen
             continue
         if element_id in RESERVED_IDS or element_id.endswith(RESERVED_SUFFIXES):
             problems.append(problem(element, (
-                f"{source_name}: element id {describe(element)} is reserved by the workflow engine; "
-                "rename the element"
-            )))
+                f"{source_name}: element id {describe(element)} is reserved by the workflow engine"
+            ), source_name, "rename the element"))
         elif not element_id.strip() or len(element_id) > limit:
             problems.append(problem(element, (
-                f"{source_name}: element id {describe(element)} must be 1 to {limit} characters; rename the element"
-            )))
+                f"{source_name}: element id {describe(element)} must be 1 to {limit} characters"
+            ), source_name, "rename the element"))
         elif element_id in elements:
             first = elements[element_id].sourceline
             problems.append(problem(element, (
-                f"{source_name}: element id {describe(element)} is already used on line {first}; "
-                "rename one of them"
-            )))
+                f"{source_name}: element id {describe(element)} is already used on line {first}"
+            ), source_name, "rename one of them"))
         else:
             elements[element_id] = element
     _refuse(problems)
@@ -128,19 +123,20 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
         (root.iter(*_HUMAN_TASKS), "name", column_length(HumanTask, "name")),
         (root.iter(bpmn("lane")), "name", column_length(HumanTask, "lane")),
     ]
+    problems: list[DeployProblem] = []
     for elements, attribute, limit in limits:
         for element in elements:
             if len(element.get(attribute) or "") > limit:
-                raise DeployError(
+                problems.append(problem(element, (
                     f"{source_name}: the {attribute} of {describe(element)} is longer than {limit} characters"
-                )
+                ), source_name, f"shorten the {attribute}"))
     group_limit = column_length(HumanTask, "candidate_group")
     for lane in root.iter(bpmn("lane")):
         if len(lane_group(lane)) > group_limit:
-            raise DeployError(
+            problems.append(problem(lane, (
                 f"{source_name}: the group of lane {describe(lane)} (its candidate_group, else its id) is longer "
                 f"than {group_limit} characters"
-            )
+            ), source_name, "give the lane a shorter candidate_group property"))
     literal_limits = {
         CANDIDATE_GROUP: column_length(HumanTask, "candidate_group"),
         FORM: column_length(HumanTask, "form_key"),
@@ -150,10 +146,11 @@ def check_sizes(root: etree._Element, source_name: str) -> None:
     for prop in root.iter(_PROPERTY):
         name = prop.get("name") or ""
         if name in literal_limits and len(prop.get("value") or "") > literal_limits[name]:
-            raise DeployError(
+            problems.append(problem(owner(prop), (
                 f"{source_name}: property '{name}' of {describe(owner(prop))} is longer than "
                 f"{literal_limits[name]} characters"
-            )
+            ), source_name, "shorten the value"))
+    _refuse(problems)
 
 
 def check_code(root: etree._Element, source_name: str) -> None:
@@ -163,13 +160,17 @@ def check_code(root: etree._Element, source_name: str) -> None:
         try:
             if is_script:
                 check_script(source)
+            elif kind.startswith("timer ") and plain_literal(source) is not None:
+                # ISO 8601 written as plain text (P7D): deploy hands it to the engine as that literal.
+                check_timer_literal(repr(plain_literal(source)), kind.removeprefix("timer "))
             else:
                 check_expression(source)
                 if kind.startswith("timer "):
                     # A plain literal ('P1D') is checked now; any other expression when it is evaluated.
                     check_timer_literal(source, kind.removeprefix("timer "))
         except (ScriptRejected, TimerValueError, ValueError, OverflowError) as exc:
-            problems.append(problem(owner(element), f"{source_name}: {kind} of {_where(element)} is rejected: {exc}"))
+            problems.append(problem(owner(element), f"{source_name}: {kind} of {_where(element)} is rejected: {exc}",
+                                    source_name, _code_hint(kind, isinstance(exc, TimerValueError), source)))
     _refuse(problems)
 
 
@@ -197,6 +198,20 @@ def _code(root: etree._Element) -> Iterator[tuple[etree._Element, str, str, bool
     for param in root.iter(_SERVICE_PARAMETER):
         if (param.get("value") or "").strip():
             yield param, f"service parameter '{clip(param.get('id') or '')}'", param.get("value") or "", False
+
+
+def _code_hint(kind: str, timer_value: bool, source: str) -> str:
+    if source.strip().startswith(("${", "#{")):
+        # Camunda's and Flowable's expression language (JUEL); the engine evaluates Python.
+        return "write it as a Python expression without ${…}, e.g. amount > 100 or delay"
+    if kind.startswith("timer "):
+        if timer_value:
+            return ("write an ISO 8601 value such as P7D, PT36H, R6/P1D or 2027-01-01T09:00:00Z, "
+                    "or an expression that gives one")
+        return "write an ISO 8601 value such as P7D, or a Python expression over the process data"
+    if kind in ("script", "pre-script", "post-script"):
+        return "use plain Python over the process data: no imports, no dunder names, no file or system calls"
+    return "use a plain Python expression over the process data (no imports, no dunder names, no calls to eval/open)"
 
 
 def _where(element: etree._Element) -> str:

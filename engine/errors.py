@@ -13,13 +13,19 @@ class EngineError(Exception):
 
 @dataclass(frozen=True)
 class DeployProblem:
-    """One refusal of a diagram, tied to the element it is about (when there is one)."""
+    """One refusal of a diagram, tied to the element it is about (when there is one).
+
+    ``message`` is the whole line a user reads: the file, the element (id, BPMN type, name,
+    line), what is wrong and, as ``hint`` repeats on its own, what to do instead.
+    """
 
     message: str
     element_id: str | None = None
     element_type: str | None = None
     name: str | None = None
     line: int | None = None
+    file: str | None = None
+    hint: str | None = None
 
 
 class DeployError(EngineError):
@@ -36,6 +42,10 @@ class DeployError(EngineError):
 
 class NotFound(EngineError):
     """The definition, instance or task does not exist."""
+
+
+class NoReceiver(NotFound):
+    """A message or signal that no instance waits for and no deployed process starts on."""
 
 
 class TaskStateError(EngineError):

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
-from .deploy_xml import NAMESPACES, bpmn, describe
-from .errors import DeployError
+from .deploy_xml import NAMESPACES, bpmn, describe, element_problem
+from .errors import DeployError, DeployProblem
 from .properties import CANDIDATE_GROUP, CANDIDATE_USER
 
 # Elements whose children SpiffWorkflow parses as a separate spec that inherits the container's lane.
@@ -50,7 +50,7 @@ def lane_groups(root: etree._Element) -> dict[str, str]:
         return inherited if inherited is not None else lane_of.get(node.get("id") or "")
 
     groups = {}
-    for node in root.iter(bpmn("userTask"), bpmn("manualTask")):
+    for node in root.iter(bpmn("userTask"), bpmn("manualTask"), bpmn("task")):
         lane = resolve(node)
         group = lane_group(lane) if lane is not None else ""
         if group:
@@ -68,8 +68,9 @@ def assign_lane_groups(
 
     ``groups`` is :func:`lane_groups` of the whole document, computed once per file.
     A user task with no ``candidate_group``, no lane and no ``candidate_user`` could never be
-    claimed by anyone, so the diagram is refused naming the task.
+    claimed by anyone, so the diagram is refused naming every such task.
     """
+    problems: list[DeployProblem] = []
     for spec in specs:
         for task_spec in spec.task_specs.values():
             if not getattr(task_spec, "manual", False):
@@ -83,8 +84,12 @@ def assign_lane_groups(
                 properties[CANDIDATE_GROUP] = groups[bpmn_id]
             if not any((properties.get(name) or "").strip() for name in (CANDIDATE_GROUP, CANDIDATE_USER)):
                 element = elements.get(bpmn_id)
-                what = describe(element) if element is not None else f"'{bpmn_id}'"
-                raise DeployError(
-                    f"{source_name}: user task {what} can never be claimed: give it a candidate_group or "
-                    "candidate_user property, or put it in a lane"
-                )
+                hint = "give it a candidate_group or candidate_user property, or put it in a lane"
+                if element is None:
+                    problems.append(DeployProblem(f"{source_name}: user task '{bpmn_id}' can never be claimed; {hint}",
+                                                  element_id=bpmn_id, file=source_name, hint=hint))
+                    continue
+                problems.append(element_problem(
+                    element, f"{source_name}: user task {describe(element)} can never be claimed", source_name, hint))
+    if problems:
+        raise DeployError(problems[0].message, problems)

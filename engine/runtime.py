@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import incidents, timer_firing
+from . import incidents, messages, timer_firing
 from .actor import Actor
 from .audit import record
 from .clock import Clock, system_clock
@@ -33,6 +33,7 @@ from .errors import conflicts as _conflicts
 from .failures import as_failure
 from .incidents import MAX_TIMER_ATTEMPTS
 from .instance_store import InstanceStore
+from .messages import Delivery, Receivers
 from .models import (
     HumanTask,
     InstanceStatus,
@@ -87,6 +88,7 @@ class WorkflowEngine:
         self.serializer = serializer if serializer is not None else StateSerializer()
         self.script_engine = script_engine if script_engine is not None else step_script_engine()
         self.store = InstanceStore(self.serializer, self.script_engine, cache_size)
+        self.receivers = Receivers(self.store)
         # Wall-clock seconds one instance's step may take (engine.step_limits).
         self.step_seconds = REQUEST_STEP_SECONDS
         self.timer_step_seconds = TIMER_STEP_SECONDS
@@ -126,8 +128,12 @@ class WorkflowEngine:
         actor: Actor,
         business_key: str | None = None,
     ) -> ProcessInstance:
-        """Start the latest version of a process with ``data`` and run it to its first wait."""
+        """Start the latest version of a process with ``data`` and run it to its first wait.
+
+        A process that starts only on a message or signal is refused: started plainly it would never move.
+        """
         definition = self.latest_definition(session, process_key)
+        messages.check_plain_start(self.receivers, definition)
         now = self.clock()
         payload = checked_data(data)
         instance = ProcessInstance(definition=definition, business_key=business_key, status=InstanceStatus.RUNNING,
@@ -147,6 +153,21 @@ class WorkflowEngine:
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")
         return self.store.deserialise(instance)
+
+    # -- messages and signals ----------------------------------------------
+
+    def send_message(self, session: Session, name: str, *, business_key: str | None = None,
+                     correlation: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+                     actor: Actor) -> Delivery:
+        """Deliver a message to the instances waiting for it (by business key and/or data), else start
+        the processes with that message start event; ``NoReceiver`` if neither (:mod:`engine.messages`)."""
+        return messages.send_message(self, session, name, business_key=business_key, correlation=correlation,
+                                     data=data, actor=actor)
+
+    def send_signal(self, session: Session, name: str, *, data: Mapping[str, Any] | None = None,
+                    actor: Actor) -> Delivery:
+        """Broadcast a signal to every waiting instance and start every process that starts on it."""
+        return messages.send_signal(self, session, name, data=data, actor=actor)
 
     # -- human tasks -------------------------------------------------------
 

@@ -47,6 +47,8 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _WEEK_DATE = re.compile(r"(\d{4})-?W(\d{2})-?(\d)(T.+)?", re.IGNORECASE)
+# What modelers write as a timer value: ISO 8601 text, unquoted (P7D, R6/P1D, 2027-01-01T09:00:00Z).
+_PLAIN_LITERAL = re.compile(r"R\d*/\S+|-?PT?\d[\w.,]*|\d{4}-[\w:+\-.,]*")
 
 
 class TimerValueError(ValueError):
@@ -225,6 +227,17 @@ def timer_kind(event_definition: object) -> str | None:
     if isinstance(event_definition, TimeDateEventDefinition):
         return "date"
     return None
+
+
+def plain_literal(text: str) -> str | None:
+    """The ISO 8601 value when a timer's text is written as plain text (``P7D``), else None.
+
+    Camunda, Flowable and the OMG read a timer's text as ISO 8601; SpiffWorkflow evaluates it as
+    an expression (``P7D`` is an unknown name, ``2027-01-01`` is 2025). Text shaped like an
+    ISO 8601 date, duration or cycle is taken as that literal; anything else stays an expression.
+    """
+    stripped = text.strip()
+    return stripped if _PLAIN_LITERAL.fullmatch(stripped) else None
 
 
 def check_timer_literal(expression: str, kind: str | None = None) -> None:

@@ -70,7 +70,7 @@ def test_running_instances_keep_their_version(session, wf_engine):
         (b"<bpmn:definitions", "not well-formed XML"),
         (b"\x00\x01\x02binary", "not well-formed XML"),
         (MINIMAL.replace('isExecutable="true"', 'isExecutable="false"').format(script="x=1", condition="x").encode(),
-         "no executable process"),
+         'no process is marked executable (isExecutable="true")'),
         (tiny().replace(b'targetRef="act" />', b'targetRef="missing" />'), "missing"),
     ],
 )

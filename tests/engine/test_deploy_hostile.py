@@ -77,7 +77,7 @@ HOSTILE = {
     "lxml element in the message": (
         tiny().replace(b"<bpmn:script>", b"<bpmn:dataInputAssociation><bpmn:sourceRef>nope</bpmn:sourceRef>"
                        b"</bpmn:dataInputAssociation><bpmn:script>"),
-        "Cannot resolve dataInputAssociation <sourceRef>"),
+        "its data association refers to 'nope', which is not in the file"),
 }
 
 

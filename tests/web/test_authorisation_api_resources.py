@@ -4,8 +4,8 @@ the browser session (tokens are walked by the token work's own test).
 Rounds, problems, measures and one's reminders: every signed-in person, each seeing only what
 ``workflows.ledger_scope`` allows (problem P for U1's officer and leader and for leader1, the other
 problem for U2's officer and leader2, both for supervision and administrators; an invisible one is
-a 404). Instances and process definitions: supervision and administrators (others 403); deploying:
-administrators. Signed out: 401 in JSON, never a redirect to the sign-in page. Refusals change
+a 404). Instances and process definitions, sending messages and signals: supervision and administrators
+(others 403); deploying: administrators. Signed out: 401 in JSON, never a redirect to the sign-in page. Refusals change
 nothing, and reading changes nothing.
 """
 
@@ -37,6 +37,7 @@ COVERED_ROUTES: set[tuple[str, str]] = {
     ("api.instances", "GET"), ("api.instance_detail", "GET"),
     ("api.process_definitions", "GET"), ("api.deploy_definition", "POST"),
     ("api.reminders", "GET"), ("api.reminders_read", "POST"),
+    ("api.send_message", "POST"), ("api.send_signal", "POST"),
 }
 API = "/api/v1"
 PROBLEM_P, OTHER = "理论学习不够深入", "请休假管理不到位"
@@ -85,6 +86,10 @@ def calls(client: FlaskClient, world: World) -> dict[tuple[str, str], TestRespon
             content_type="multipart/form-data"),
         ("api.reminders", "GET"): client.get(f"{API}/reminders"),
         ("api.reminders_read", "POST"): client.post(f"{API}/reminders/read", json={}),
+        # Nobody waits for these: allowed callers get the engine's 404, and nothing changes either way.
+        ("api.send_message", "POST"): client.post(f"{API}/messages",
+                                                  json={"name": "nobody_waits", "business_key": "X"}),
+        ("api.send_signal", "POST"): client.post(f"{API}/signals", json={"name": "nobody_waits"}),
     }
 
 
@@ -94,6 +99,8 @@ def expected(role: str, route: tuple[str, str]) -> int:
         return 200 if PROBLEM_P in SEES[role] else 404
     if endpoint in ("api.instances", "api.instance_detail", "api.process_definitions"):
         return 200 if role in SUPERVISORS else 403
+    if endpoint in ("api.send_message", "api.send_signal"):
+        return 404 if role in SUPERVISORS else 403
     if endpoint == "api.deploy_definition":
         return 201 if role == "admin" else 403
     return 200

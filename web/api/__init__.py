@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (  # noqa: F401  (routes attach themselves to ``bp``)
+    event_routes,
     evidence_routes,
     resource_engine_routes,
     resource_routes,

@@ -19,6 +19,7 @@ from . import (
     ledger,
     people,
     plans,
+    processes,
     reminders,
     rounds,
     serve,
@@ -39,6 +40,7 @@ COMMANDS: list[click.Command] = [
     *flags.COMMANDS,
     *ledger.COMMANDS,
     *plans.COMMANDS,
+    *processes.COMMANDS,
     *serve.COMMANDS,
 ]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from engine.deploy import check_diagram
 from web.services import Services
 from workflows.schema import deploy_bundled, head_revision, upgrade
 
@@ -38,9 +39,15 @@ def init_db(found: Services, login: str) -> None:
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--user", "login", default="admin", show_default=True, help="who deploys (for the audit log)")
+@click.option("--check", is_flag=True,
+              help="only check the files: list every problem of every file (nothing is written); "
+                   "exit status 1 when any file would be refused")
 @pass_services
-def deploy(found: Services, files: tuple[Path, ...], login: str) -> None:
+def deploy(found: Services, files: tuple[Path, ...], login: str, check: bool) -> None:
     """Deploy BPMN files (default: every diagram in bpmn/) as new versions when changed."""
+    if check:
+        check_files(files)
+        return
     # Deploying comes before anyone can sign in (init-db, deploy, then people), so the
     # login is recorded as given rather than looked up.
     engine = found.workflow_engine
@@ -56,6 +63,30 @@ def deploy(found: Services, files: tuple[Path, ...], login: str) -> None:
                                  f"{'deployed' if result.created else 'unchanged'}")
     for line in lines:
         click.echo(line)
+
+
+def check_files(files: tuple[Path, ...]) -> None:
+    """``deploy --check``: every problem of every file, one per line; exit 1 if there is any."""
+    if not files:
+        raise click.UsageError("deploy --check needs the BPMN files to check")
+    refused = 0
+    for path in files:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            click.echo(f"{path}: cannot read the file: {exc.strerror}")
+            refused += 1
+            continue
+        problems = check_diagram(content, path.name)
+        for problem in problems:
+            click.echo(problem.message)
+        if problems:
+            refused += 1
+        else:
+            click.echo(f"{path.name}: ok, deployable")
+    if refused:
+        click.echo(f"{refused} of {len(files)} file(s) would be refused", err=True)
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = [init_db, deploy]
