@@ -23,10 +23,22 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .bpmn_rewrites import pass_through_abstract_tasks, quote_timer_literals, split_implicit_forks
+from .bpmn_rewrites import (
+    join_link_events,
+    pass_through_abstract_tasks,
+    quote_timer_literals,
+    split_implicit_forks,
+)
 from .deploy_xml import BPMN_NS, bpmn, clip, describe, element_problem, owner, refusal
 from .errors import DeployProblem
 
+# SpiffWorkflow 3.2 parses them but fails on completing their first activity (it pops a key it never set)
+ADHOC_HINT = ("model the activities as branches of an inclusive gateway, or as a multi-instance task over "
+              "a list of what is to be done")
+EVENT_SUBPROCESS_HINT = ("attach the timer, message or signal as a boundary event to a sub-process holding "
+                         "the main path (interrupting or not), as Camunda also models it")
+TIMER_START_CYCLE_HINT = ("use a timer date or duration on the start event and start each instance with "
+                          "'rectiflow start' from the system's scheduler (cron, systemd timer)")
 NO_EXECUTABLE = 'no process is marked executable (isExecutable="true")'
 NO_EXECUTABLE_HINT = (
     'set isExecutable="true" on the process to run (bpmn.io and Camunda Modeler: tick "Executable" '
@@ -97,10 +109,30 @@ def normalise(root: etree._Element, source_name: str) -> Normalised:
     result.process_ids = keep_executable_processes(copied, source_name, result.problems)
     remove_documentation(copied)
     quote_timer_literals(copied)
+    result.problems.extend(join_link_events(copied, ids, source_name))
+    result.problems.extend(unsupported(copied, source_name))
     for process in copied.findall(bpmn("process")):
         result.problems.extend(pass_through_abstract_tasks(process, source_name))
         result.origins.update(split_implicit_forks(process, ids))
     return result
+
+
+def unsupported(root: etree._Element, source_name: str) -> list[DeployProblem]:
+    """Constructs SpiffWorkflow 3.2 parses but runs wrongly: refused rather than run wrongly."""
+    problems = [refusal(source_name, adhoc, "ad-hoc sub-processes are not supported", ADHOC_HINT)
+                for adhoc in root.iter(bpmn("adHocSubProcess"))]
+    for sub in root.iter(bpmn("subProcess")):
+        if sub.get("triggeredByEvent") == "true":
+            problems.append(refusal(source_name, sub, "event sub-processes are not supported (an interrupting "
+                                    "one would run beside the main path, a message one would never start)",
+                                    EVENT_SUBPROCESS_HINT))
+    for process in root.iter(bpmn("process")):
+        for start in process.iterchildren(bpmn("startEvent")):
+            if start.find(f"{bpmn('timerEventDefinition')}/{bpmn('timeCycle')}") is not None:
+                problems.append(refusal(source_name, start, "a start event with a repeating timer would start a "
+                                        "new instance at each repetition, which this engine does not do",
+                                        TIMER_START_CYCLE_HINT))
+    return problems
 
 
 def _local_id(value: str, element: etree._Element, ids: dict[str, etree._Element]) -> str | None:

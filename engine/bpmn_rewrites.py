@@ -9,7 +9,9 @@ Called by :func:`engine.bpmn_normalise.normalise`, on the copy only:
   ``abstractTasks = human`` (see :data:`ABSTRACT_TASKS`);
 * an activity or event with several outgoing flows gets an explicit gateway after it: a
   parallel gateway for unconditioned flows, an inclusive one for conditioned flows (the
-  default flow kept as the gateway's default).
+  default flow kept as the gateway's default);
+* a link throw event and the link catch event of the same name in the same process become two
+  plain intermediate events joined by a sequence flow (SpiffWorkflow 3.2 has no link events).
 """
 
 from __future__ import annotations
@@ -176,6 +178,36 @@ def _gateway(container: etree._Element, source: etree._Element, kind: str, wante
         gateway.set("default", str(default.get("id")))
     added.extend([str(gateway.get("id")), str(link.get("id"))])
     return gateway
+
+
+def join_link_events(root: etree._Element, ids: dict[str, etree._Element], source_name: str
+                     ) -> list[DeployProblem]:
+    """Replace each link (throw → catch of the same name, same process level) by a sequence flow."""
+    problems: list[DeployProblem] = []
+    for container in [*root.iter(bpmn("process")), *root.iter(*_CONTAINERS)]:
+        links: dict[str, dict[str, list[etree._Element]]] = {}
+        for kind in ("intermediateThrowEvent", "intermediateCatchEvent"):
+            for event in container.iterchildren(bpmn(kind)):
+                definition = event.find(bpmn("linkEventDefinition"))
+                if definition is not None:
+                    name = (definition.get("name") or event.get("name") or "").strip()
+                    links.setdefault(name, {}).setdefault(kind, []).append(event)
+        for name, ends in links.items():
+            throws, catches = ends.get("intermediateThrowEvent", []), ends.get("intermediateCatchEvent", [])
+            if len(catches) != 1:
+                what = "no link catch event" if not catches else f"{len(catches)} link catch events"
+                for event in throws or catches:
+                    problems.append(refusal(source_name, event, f"link '{clip(name)}' has {what} of that name "
+                                            "in the same process", "give each link exactly one catch event "
+                                            "with the same name, in the same process or sub-process"))
+                continue
+            for event in [*throws, *catches]:
+                event.remove(event.find(bpmn("linkEventDefinition")))
+            for throw in throws:
+                flow = etree.SubElement(container, bpmn("sequenceFlow"), id=_fresh(f"{throw.get('id')}_link", ids),
+                                        sourceRef=str(throw.get("id")), targetRef=str(catches[0].get("id")))
+                ids[str(flow.get("id"))] = flow
+    return problems
 
 
 def _fresh(wanted: str, ids: dict[str, etree._Element]) -> str:

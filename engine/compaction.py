@@ -38,7 +38,9 @@ def compact(workflow: BpmnWorkflow, threshold: int = THRESHOLD) -> int:
 
 def _compact(top: BpmnWorkflow, workflow) -> int:  # type: ignore[no-untyped-def]
     root = workflow.task_tree
-    live = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    # A failed service task (ERROR counts as finished) waits for an administrator's retry: keep it.
+    live = [t for t in workflow.tasks.values()
+            if not t.has_state(TaskState.FINISHED_MASK) or t.state == TaskState.ERROR]
     if not live:
         return 0
     meeting = _common_ancestor(live)

@@ -36,12 +36,14 @@ from .audit import record
 from .bpmn_normalise import Normalised, executable_problem, normalise
 from .deploy_checks import check_document
 from .deploy_diagnostics import spiff_problem
-from .deploy_xml import BPMN_NS, file_error, load_bpmn_xml
+from .deploy_xml import BPMN_NS, file_error, load_bpmn_xml, refusal
 from .errors import DeployError, DeployProblem
 from .lane_groups import assign_lane_groups, lane_groups
 from .models import ProcessDefinition
 from .serialization import StateSerializer
+from .services import ServiceRegistry, check_operators
 
+SERVICE_HINT = "enable the service (setting SERVICES) or use one of the enabled services"
 MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 
 # Makes a fresh parser for each file: a parser keeps every diagram it was given.
@@ -66,32 +68,34 @@ class ParsedDiagram:
     names: dict[str, str | None]
 
 
-def parse_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser) -> ParsedDiagram:
+def parse_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser,
+                  services: ServiceRegistry | None = None) -> ParsedDiagram:
     """Parse and validate a BPMN file; raise DeployError naming the file and the element.
 
     The XML is parsed once with a hardened parser and checked element by element (reserved
     and duplicate ids, column sizes, every script and expression) before SpiffWorkflow reads
     a rewritten copy of it (:mod:`engine.bpmn_normalise`), so nothing SpiffWorkflow would drop
     escapes the checks. The error's message is the most important problem; ``problems`` lists all.
+    With ``services``, every service task's operator must be one of them (with the parameters it takes).
     """
-    parsed, problems = _analyse(content, source_name, parser_factory)
+    parsed, problems = _analyse(content, source_name, parser_factory, services)
     if problems or parsed is None:
         first = problems[0] if problems else DeployProblem(f"{source_name}: the diagram cannot be read")
         raise DeployError(first.message, problems)
     return parsed
 
 
-def check_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser
-                  ) -> list[DeployProblem]:
+def check_diagram(content: bytes, source_name: str, parser_factory: ParserFactory = default_parser,
+                  services: ServiceRegistry | None = None) -> list[DeployProblem]:
     """Every problem that keeps a diagram from deploying (none: it deploys), most important first.
 
     Each names the file, the element (id, BPMN type, name, line), what is wrong and a hint.
     Nothing is written anywhere.
     """
-    return _analyse(content, source_name, parser_factory)[1]
+    return _analyse(content, source_name, parser_factory, services)[1]
 
 
-def _analyse(content: bytes, source_name: str, parser_factory: ParserFactory
+def _analyse(content: bytes, source_name: str, parser_factory: ParserFactory, services: ServiceRegistry | None
              ) -> tuple[ParsedDiagram | None, list[DeployProblem]]:
     if not content.strip():
         return None, list(file_error(source_name, "the file is empty", "export the diagram again").problems)
@@ -115,6 +119,8 @@ def _analyse(content: bytes, source_name: str, parser_factory: ParserFactory
         return None, problems  # nothing to run, or ids SpiffWorkflow would confuse
     normalised = normalise(root, source_name)
     problems.extend(normalised.problems)
+    for task, message in check_operators(root, services) if services is not None else []:
+        problems.append(refusal(source_name, task, message, SERVICE_HINT))
     if problems:
         return None, problems
     return _read(normalised, source_name, parser_factory, elements)
@@ -159,9 +165,10 @@ def deploy(
     at: datetime,
     serializer: StateSerializer,
     parser_factory: ParserFactory = default_parser,
+    services: ServiceRegistry | None = None,
 ) -> list[DeployResult]:
     """Store every executable process of a diagram as a new version unless unchanged."""
-    parsed = parse_diagram(content, source_name, parser_factory)
+    parsed = parse_diagram(content, source_name, parser_factory, services)
     digest = hashlib.sha256(content).hexdigest()
     results = []
     for pid, (spec, subs) in parsed.specs.items():

@@ -1,4 +1,4 @@
-"""Engine tables: definitions, instances, human tasks, timers, events, audit.
+"""Engine tables: definitions, instances, human tasks, timers, events, service incidents, audit.
 
 The engine's tables answer "what waits for whom, and when is it due" without
 deserialising a workflow: ``human_task`` and ``timer`` are kept in step with
@@ -182,6 +182,27 @@ class AuditEntry(Base):
     task_id: Mapped[int | None] = mapped_column(Integer)
     bpmn_id: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class ServiceIncident(Base):
+    """A service task that failed: the instance waits at it until an administrator retries or skips it.
+
+    ``task_id`` is SpiffWorkflow's task id (a UUID) of the service task, which stays in its ERROR state
+    meanwhile; a retry that fails again opens a new incident, so each row is one failure.
+    """
+
+    __tablename__ = "service_incident"
+    __table_args__ = (Index("ix_service_incident_open", "resolved_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)  # "retried", or "skipped: <reason>"
 
 
 class SchedulerHeartbeat(Base):

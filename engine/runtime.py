@@ -48,6 +48,8 @@ from .payload import checked_data
 from .reassign import reassign as reassign_task
 from .script_env import SandboxScriptEngine, step_script_engine
 from .serialization import StateSerializer
+from .service_incidents import ServiceIncidentOperations
+from .services import ServiceRegistry
 from .step import Audit, instance_step, new_instance_step
 from .step_limits import MAX_ROUNDS, REQUEST_STEP_SECONDS, TIMER_STEP_SECONDS
 from .task_rows import claim_row, complete_row, read_claim
@@ -57,7 +59,7 @@ from .timers import all_tasks
 __all__ = ["MAX_ROUNDS", "MAX_TIMER_ATTEMPTS", "WorkflowEngine"]
 
 
-class WorkflowEngine:
+class WorkflowEngine(ServiceIncidentOperations):
     """Runs deployed BPMN processes on SpiffWorkflow with state in the database.
 
     Like SpiffWorkflow's example engine it is handed its collaborators (parser, serializer,
@@ -73,6 +75,7 @@ class WorkflowEngine:
         parser_factory: ParserFactory = default_parser,
         serializer: StateSerializer | None = None,
         script_engine: SandboxScriptEngine | None = None,
+        services: ServiceRegistry | None = None,
         cache_size: int = 256,
     ) -> None:
         """An engine on ``clock`` with the given collaborators; each left out is the default.
@@ -80,13 +83,16 @@ class WorkflowEngine:
         ``parser_factory`` makes a BPMN parser for each deployed file (default: SpiffWorkflow's,
         which reads ``spiffworkflow:properties``); ``serializer`` stores workflow state and
         specs (default: :class:`StateSerializer`, specs kept out of instances); ``script_engine``
-        runs every script and expression (default: the sandbox, ``now()`` the step's time).
+        runs every script and expression (default: the sandbox, ``now()`` the step's time); its service
+        tasks call ``services`` (default: none enabled; incidents: :mod:`engine.service_incidents`).
         ``cache_size`` workflows stay deserialised between steps (0: always load from the database).
         """
         self.clock = clock
         self.parser_factory = parser_factory
         self.serializer = serializer if serializer is not None else StateSerializer()
         self.script_engine = script_engine if script_engine is not None else step_script_engine()
+        if services is not None:
+            self.script_engine.services = services
         self.store = InstanceStore(self.serializer, self.script_engine, cache_size)
         self.receivers = Receivers(self.store)
         # Wall-clock seconds one instance's step may take (engine.step_limits).
@@ -98,12 +104,12 @@ class WorkflowEngine:
     def deploy(self, session: Session, content: bytes, source_name: str, *, actor: str) -> list[DeployResult]:
         """Deploy a diagram's executable processes (a no-op for unchanged content)."""
         return deploy(session, content, source_name, actor=actor, at=self.clock(), serializer=self.serializer,
-                      parser_factory=self.parser_factory)
+                      parser_factory=self.parser_factory, services=self.script_engine.services)
 
     def deploy_path(self, session: Session, path: Path, *, actor: str) -> list[DeployResult]:
         """Deploy one ``.bpmn`` file from disk."""
         return deploy_path(session, path, actor=actor, at=self.clock(), serializer=self.serializer,
-                           parser_factory=self.parser_factory)
+                           parser_factory=self.parser_factory, services=self.script_engine.services)
 
     def latest_definition(self, session: Session, process_key: str) -> ProcessDefinition:
         """The newest deployed version of a process."""

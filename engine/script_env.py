@@ -11,11 +11,13 @@ instead (:mod:`engine.deploy_checks`), which also sees the elements SpiffWorkflo
 
 from __future__ import annotations
 
+import json
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -24,10 +26,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from SpiffWorkflow.task import Task
 
 from . import sandbox
 from .clock import current_time
 from .sandbox import ScriptError, ScriptRejected, check_expression, check_script
+from .service_calls import calling
+from .services import ServiceRegistry
 
 __all__ = [
     "SCRIPT_KINDS",
@@ -66,9 +71,10 @@ def _system_clock() -> datetime:
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """Script environment that evaluates and executes through :mod:`engine.sandbox`."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, services: ServiceRegistry | None = None) -> None:
         super().__init__()
         self.clock = clock
+        self.services = services if services is not None else ServiceRegistry()
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
@@ -87,9 +93,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         sandbox.execute(script, context, clock=self.clock, external=external_context or {})
         return True
 
-    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
-        """Service tasks are not supported by this engine."""
-        raise ScriptError("service tasks are not supported")
+    def call_service(
+        self, context: Mapping[str, Any], operation_name: str = "", operation_params: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Call the enabled service ``operation_name``; its result as JSON (SpiffWorkflow loads it).
+
+        SpiffWorkflow hands the evaluated parameters as ``{name: {"value": …, "type": …}}``; the
+        service gets ``{name: value}``. Any failure is a ``ServiceFailure`` (an incident).
+        """
+        params = {name: param.get("value") if isinstance(param, Mapping) else param
+                  for name, param in (operation_params or {}).items()}
+        return json.dumps(self.services.call(operation_name, params, context), ensure_ascii=False)
 
 
 class SandboxScriptEngine(PythonScriptEngine):
@@ -99,9 +114,31 @@ class SandboxScriptEngine(PythonScriptEngine):
     :attr:`clock`.
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, services: ServiceRegistry | None = None) -> None:
         self._clock: Clock = clock or _system_clock
-        super().__init__(environment=SandboxEnvironment(self._call_clock))
+        self._sandbox = SandboxEnvironment(self._call_clock, services)
+        super().__init__(environment=self._sandbox)
+
+    @property
+    def services(self) -> ServiceRegistry:
+        """The services service tasks may call (default: none)."""
+        return self._sandbox.services
+
+    @services.setter
+    def services(self, services: ServiceRegistry) -> None:
+        self._sandbox.services = services
+
+    def call_service(self, task: Task, **kwargs: Any) -> str:
+        """Call a service task's service (SpiffWorkflow's own version fails on its error path).
+
+        A failure is raised as SpiffWorkflow's task error caused by the ``ServiceFailure``, and
+        SpiffWorkflow leaves the task in its ERROR state: the step makes it an incident.
+        """
+        try:
+            with calling(str(task.task_spec.bpmn_id or task.task_spec.name)):
+                return str(self._sandbox.call_service(task.data, **kwargs))
+        except Exception as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
     @property
     def clock(self) -> Clock:
@@ -129,13 +166,15 @@ class SandboxScriptEngine(PythonScriptEngine):
         return int(line_number or 0), str(error_line or "")
 
 
-def step_script_engine() -> SandboxScriptEngine:
+def step_script_engine(services: ServiceRegistry | None = None) -> SandboxScriptEngine:
     """The engine's default script engine: the sandbox, whose ``now()`` is the time of the step in progress.
+
+    Service tasks call ``services`` (default: none enabled, so every operator is refused).
 
     Each step runs on a clock stopped at its own time (:func:`engine.clock.running_on`), so a
     script, a timer and the audit entry of one step all see the same instant.
     """
-    return SandboxScriptEngine(clock=current_time)
+    return SandboxScriptEngine(clock=current_time, services=services)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -11,7 +11,13 @@ and, as a variant, starting it) is the same skeleton around a different piece of
    a ``ConflictError`` and never a lost update;
 3. the workflow loaded (the engine's in-memory copy when it is the stored version);
 4. the caller's work, on the step's clock and under the step's time limit;
-5. the state saved, the task, timer and event rows synced, the audit entry recorded, flushed.
+5. the state saved, the task, timer and event rows synced, the audit entry recorded, flushed;
+6. once the savepoint is released, what the step's services left for after the commit queued on
+   the session (:mod:`engine.side_effects`): a step that fails calls nobody.
+
+A service task whose service fails (``ServiceFailure``) does not fail the step: the task stays
+in SpiffWorkflow's ERROR state, the other ready work runs on, and the step saves the failure as
+an incident (:mod:`engine.service_calls`, :mod:`engine.service_incidents`).
 
 Whatever goes wrong reaches the caller as the engine error it means: the work and the
 save turn the diagram's failures into ``WorkflowFailure``; lost races become
@@ -40,6 +46,8 @@ from .instance_store import Events, InstanceStore, Live, properties_of
 from .loaded_rows import as_loaded, held, table_of
 from .models import ProcessInstance
 from .properties import EVENT
+from .service_calls import Incident, ServiceLog, collecting, incident_in, write_incidents
+from .side_effects import side_effects
 from .step_limits import MAX_ROUNDS, check_time, time_limit
 from .timers import all_tasks
 
@@ -71,10 +79,13 @@ class Step:
     events: Events = field(default_factory=list)
     # An amend re-evaluates the unit, user, item and due date of the instance's open tasks.
     reassess_open_tasks: bool = False
+    # What the step's services left behind, and the service tasks that failed in it.
+    services: ServiceLog = field(default_factory=ServiceLog)
+    incidents: list[Incident] = field(default_factory=list)
 
     def advance(self) -> None:
-        """Run the workflow's engine tasks until it waits for a person or a timer."""
-        advance(self.workflow, self.events)
+        """Run the workflow's engine tasks until it waits for a person, a timer or an incident."""
+        advance(self.workflow, self.events, self.incidents)
 
 
 @contextlib.contextmanager
@@ -98,15 +109,17 @@ def instance_step(
     on the clock ``run_at`` (default ``now``) for at most ``seconds``; the rows and the
     audit entry are written at ``now``.
     """
-    with _atomic(session):
-        instance = lock_instance(session, instance_id, skip_locked=skip_locked)
-        if instance is None or (ready is not None and not ready(instance)):
-            raise StepSkipped(instance_id)
-        with running(run_at or now, seconds):
-            workflow, known = store.load(instance)
-            step = Step(instance, workflow, known, audit)
-            yield step
-            _finish(store, session, step, now)
+    with collecting() as services:
+        with _atomic(session):
+            instance = lock_instance(session, instance_id, skip_locked=skip_locked)
+            if instance is None or (ready is not None and not ready(instance)):
+                raise StepSkipped(instance_id)
+            with running(run_at or now, seconds):
+                workflow, known = store.load(instance)
+                step = Step(instance, workflow, known, audit, services=services)
+                yield step
+                _finish(store, session, step, now)
+        _queue_effects(session, services)
 
 
 @contextlib.contextmanager
@@ -117,12 +130,14 @@ def new_instance_step(
 
     Its first save inserts the instance; ``audit`` is recorded with the new id.
     """
-    with _atomic(session), running(now, seconds):
-        spec, subs = store.specs_for(instance.definition)
-        workflow = BpmnWorkflow(spec, subs, script_engine=store.script_engine)
-        step = Step(instance, workflow, Live("", None, set(), {}), audit)
-        yield step
-        _finish(store, session, step, now)
+    with collecting() as services:
+        with _atomic(session), running(now, seconds):
+            spec, subs = store.specs_for(instance.definition)
+            workflow = BpmnWorkflow(spec, subs, script_engine=store.script_engine)
+            step = Step(instance, workflow, Live("", None, set(), {}), audit, services=services)
+            yield step
+            _finish(store, session, step, now)
+        _queue_effects(session, services)
 
 
 @contextlib.contextmanager
@@ -173,8 +188,12 @@ def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = Fal
     return as_loaded(session, ProcessInstance, values)
 
 
-def advance(workflow: BpmnWorkflow, events: Events) -> None:
-    """Run engine tasks until only people and timers are left; completed event throws go to ``events``."""
+def advance(workflow: BpmnWorkflow, events: Events, incidents: list[Incident] | None = None) -> None:
+    """Run engine tasks until only people and timers are left; completed event throws go to ``events``.
+
+    With ``incidents``, a service task whose service fails is added there and left in its ERROR
+    state, and the rest of the ready work goes on; without, it fails the step like any error.
+    """
 
     def completed(task: Task) -> None:
         check_time(task.task_spec.bpmn_id)
@@ -182,15 +201,22 @@ def advance(workflow: BpmnWorkflow, events: Events) -> None:
         if EVENT in properties:
             events.append((task, properties))
 
-    try:
-        for _ in range(MAX_ROUNDS):
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        try:
             # do_engine_steps ends by refreshing timers; a timer that fired leaves engine work behind.
             workflow.do_engine_steps(did_complete_task=completed)
             if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
                 return
             check_time()
-    except Exception as exc:  # whatever SpiffWorkflow or a timer raised: one failure naming the element
-        raise as_failure(exc) from None
+        except Exception as exc:  # whatever SpiffWorkflow or a timer raised: one failure naming the element
+            incident = incident_in(exc) if incidents is not None else None
+            if incident is None or incidents is None:
+                raise as_failure(exc) from None
+            # The failed task left the ready ones (ERROR), so going on always makes progress.
+            incidents.append(incident)
+            continue
+        rounds += 1
     raise WorkflowFailure("the process loops without waiting for anyone; check its gateways")
 
 
@@ -208,4 +234,12 @@ def _finish(store: InstanceStore, session: Session, step: Step, now: datetime) -
     audit = step.audit
     record(session, at=now, actor=audit.actor, action=audit.action, instance_id=step.instance.id,
            task_id=audit.task_id, bpmn_id=audit.bpmn_id, detail=audit.detail)
+    write_incidents(session, step.instance.id, step.incidents, step.services, actor=audit.actor, now=now)
     session.flush()
+
+
+def _queue_effects(session: Session, services: ServiceLog) -> None:
+    """Hand the services' effects to the session's unit of work: they run after its commit."""
+    queue = side_effects(session)
+    for effect in services.effects:
+        queue.add(effect)

@@ -41,6 +41,7 @@ from . import (
 )
 from .cli.commands import init_app as init_cli
 from .config import load_config
+from .service_settings import service_registry
 from .services import EXTENSION_KEY, Services
 
 __all__ = ["Services", "create_app"]
@@ -81,7 +82,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db_engine = objects.get("DB_ENGINE") or _database(app.config)
     clock = objects.get("ENGINE_CLOCK")
-    workflow_engine = WorkflowEngine(clock) if clock is not None else WorkflowEngine()
+    registry = service_registry(app.config)  # SERVICES and HTTP_POST_HOSTS, checked by load_config
+    workflow_engine = WorkflowEngine(clock, services=registry) if clock is not None else WorkflowEngine(
+        services=registry)
     app.extensions[EXTENSION_KEY] = Services(
         db_engine=db_engine,
         session_factory=make_session_factory(db_engine),

@@ -107,6 +107,7 @@ Keys:
 ``API_RATE_LIMIT`` ("600/minute"), ``API_RATE_LIMIT_ANON`` ("120/minute")
     JSON API requests per personal token, and per address without one (the browser session);
     more are answered 429 with ``Retry-After``. E.g. "10/second;600/hour" (checked by ``web.api``).
+``SERVICES`` (notify, set_deadline), ``HTTP_POST_HOSTS`` (none): what service tasks may call (web.service_settings).
 
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
@@ -128,6 +129,7 @@ from workflows.evidence_store import DEFAULT_EXTENSIONS as DEFAULT_EVIDENCE_EXTE
 from workflows.evidence_store import FILE_TYPES as EVIDENCE_FILE_TYPES
 
 from .mailer import smtp_settings
+from .service_settings import service_registry
 
 ENV_PREFIX = "RECTIFLOW_"
 INSTANCE_FILE = "rectiflow.cfg"
@@ -176,6 +178,7 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_MAX_BYTES": 64 * 1024,
     "API_RATE_LIMIT": "600/minute",
     "API_RATE_LIMIT_ANON": "120/minute",
+    "SERVICES": ["notify", "set_deadline"], "HTTP_POST_HOSTS": [],  # web.service_settings
     "DB_POOL_SIZE": 5,  # PostgreSQL connections kept open per process: a web worker's threads + 1
 }
 
@@ -337,6 +340,7 @@ def _validate_reminders(settings: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
     try:
         smtp_settings(settings)
+        service_registry(settings)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 

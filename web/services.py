@@ -27,7 +27,8 @@ class Services:
 
     def with_clock(self, clock: Clock) -> Services:
         """The same database, with a workflow engine on ``clock`` (``rectiflow tick --now`` replays a date)."""
-        return replace(self, workflow_engine=WorkflowEngine(clock=clock))
+        return replace(self, workflow_engine=WorkflowEngine(clock=clock,
+                                                            services=self.workflow_engine.script_engine.services))
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine import HumanTask, ProcessDefinition, ProcessInstance, Timer, WorkflowEngine
 from engine.instance_position import InstancePosition, instance_position
-from engine.models import AuditEntry, InstanceStatus, TaskStatus
+from engine.models import AuditEntry, InstanceStatus, ServiceIncident, TaskStatus
 
 from .models import Part, Problem
 
@@ -179,6 +179,22 @@ class IncidentRow:
 
     timer: Timer
     instance: ProcessInstance
+
+
+@dataclass(frozen=True)
+class ServiceIncidentRow:
+    """A failed service task with its instance."""
+
+    incident: ServiceIncident
+    instance: ProcessInstance
+
+
+def service_incident_rows(session: Session, engine: WorkflowEngine) -> list[ServiceIncidentRow]:
+    """The engine's unresolved service incidents, each with its instance, the oldest first."""
+    incidents = engine.service_incidents(session)
+    instances = {i.id: i for i in session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_({i.instance_id for i in incidents})))}
+    return [ServiceIncidentRow(incident, instances[incident.instance_id]) for incident in incidents]
 
 
 def incident_rows(session: Session, engine: WorkflowEngine) -> list[IncidentRow]:

@@ -205,3 +205,27 @@ def test_a_send_task_with_java_behind_it_is_refused_not_skipped():
     message = actionable(only(content), "modeler.bpmn", element_id="Task_send", element_type="sendTask", line=15,
                          name="Post the letter")
     assert "implementation the engine cannot run (class)" in message and "service task" in message
+
+
+def test_a_link_without_its_catch_event_is_refused_naming_the_throw_event():
+    link = (ROOT / "tests" / "fixtures" / "bpmn" / "conformance" / "link_events.bpmn").read_text(encoding="utf-8")
+    broken = link.replace('name="page2" />', 'name="page3" />', 1)  # the throw now names a link nobody catches
+    assert broken != link
+    (problem,) = check_diagram(broken.encode(), "link.bpmn")  # a catch nobody throws to is merely unreachable
+    message = actionable(problem, "link.bpmn", element_id="Event_01imthe", element_type="intermediateThrowEvent",
+                         line=12, name="To page 2")
+    assert "link 'page3' has no link catch event" in message
+
+
+def test_a_service_task_whose_service_is_not_enabled_is_refused_at_deploy():
+    from engine.services import build_registry
+
+    content = (FIXTURES / "services" / "svc_deadline.bpmn").read_bytes()
+    assert check_diagram(content, "svc_deadline.bpmn", services=build_registry(["set_deadline"])) == []
+    (problem,) = check_diagram(content, "svc_deadline.bpmn", services=build_registry(["notify"]))
+    message = actionable(problem, "svc_deadline.bpmn", element_id="Service_deadline", element_type="serviceTask",
+                         line=17, name="Set deadline")
+    assert "service 'set_deadline' is not enabled; enabled services: notify" in message
+    assert "SERVICES" in problem.hint  # type: ignore[operator]
+    with pytest.raises(DeployError):
+        parse_diagram(content, "svc_deadline.bpmn", services=build_registry([]))

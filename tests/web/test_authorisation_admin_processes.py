@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from engine import FixedClock, ProcessDefinition, Timer
+from engine import Actor, FixedClock, ProcessDefinition, Timer, WorkflowEngine
 from engine.incidents import MAX_TIMER_ATTEMPTS
-from engine.models import AuditEntry
+from engine.models import AuditEntry, ServiceIncident
+from engine.services import build_registry
 from web.services import services
 
 from ..conftest import START
@@ -27,6 +28,9 @@ from .authorisation_world import ROLES, World, build_world
 from .conftest import make_test_app
 
 DIAGRAM = (Path(__file__).resolve().parents[2] / "bpmn" / "rectification.bpmn").read_bytes()
+# Posts at once; deployed where http_post was enabled, run by the app, which does not enable it by default:
+# every start is a service incident.
+SERVICE_DIAGRAM = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "services" / "svc_http_post.bpmn"
 
 
 @pytest.fixture
@@ -40,8 +44,12 @@ def world(app: Flask) -> World:
 
 
 def new_incident(world: World) -> int:
-    """One of the world instance's timers, made an incident (its attempts exhausted)."""
+    """One of the world instance's timers, made an incident (its attempts exhausted); and a service incident."""
     with services(world.app).unit_of_work() as session:
+        deployer = WorkflowEngine(FixedClock(START), services=build_registry(["http_post"], http_hosts=["x.invalid"]))
+        deployer.deploy_path(session, SERVICE_DIAGRAM, actor="admin")
+        services(world.app).workflow_engine.start(session, "svc_http_post", {"url": "http://127.0.0.1/", "case": "C"},
+                                                  actor=Actor("admin"))
         timer_id = session.scalars(select(Timer.id).where(Timer.instance_id == world.instance_id)
                                    .order_by(Timer.id)).first()
         assert timer_id is not None
@@ -56,7 +64,25 @@ def snapshot(world: World) -> tuple[Any, ...]:
         versions = session.scalar(select(func.count()).select_from(ProcessDefinition))
         timers = session.execute(select(Timer.id, Timer.attempts).order_by(Timer.id)).all()
         audit = session.scalar(select(func.count()).select_from(AuditEntry))
-        return (versions, tuple(timers), audit)
+        failed = session.execute(select(ServiceIncident.id, ServiceIncident.resolved_at).order_by(ServiceIncident.id))
+        return (versions, tuple(timers), audit, tuple(failed.all()))
+
+
+def newest_service_incident(world: World) -> int:
+    with services(world.app).unit_of_work() as session:
+        found = session.scalar(select(func.max(ServiceIncident.id)).where(ServiceIncident.resolved_at.is_(None)))
+        assert found is not None
+        return found
+
+
+def _service_resolved(resolution: str) -> Callable[[World, int, TestResponse], None]:
+    def check(world: World, timer: int, response: TestResponse) -> None:
+        assert response.status_code == 303, response.status_code
+        with services(world.app).unit_of_work() as session:
+            newest = session.scalar(select(ServiceIncident).where(ServiceIncident.resolved_at.is_not(None))
+                                    .order_by(ServiceIncident.resolved_at.desc(), ServiceIncident.id.desc()))
+            assert newest is not None and (newest.resolution or "").startswith(resolution)
+    return check
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,11 @@ COVERED_ROUTES: dict[tuple[str, str], Route] = {
     ("admin.retry_incident", "POST"): Route(lambda w, t: f"/admin/incidents/{t}/retry", _timer_attempts(0)),
     ("admin.skip_incident", "POST"): Route(lambda w, t: f"/admin/incidents/{t}/skip", _timer_attempts(1_000_000),
                                            data=lambda: {"reason": "handled by hand"}),
+    ("admin.retry_service_incident", "POST"): Route(
+        lambda w, t: f"/admin/service-incidents/{newest_service_incident(w)}/retry", _service_resolved("retried")),
+    ("admin.skip_service_incident", "POST"): Route(
+        lambda w, t: f"/admin/service-incidents/{newest_service_incident(w)}/skip", _service_resolved("skipped: by"),
+        data=lambda: {"reason": "by hand"}),
     ("admin.tasks", "GET"): Route(lambda w, t: "/admin/tasks", _page("/reassign")),
 }
 

@@ -45,3 +45,13 @@ def test_every_problem_of_every_file_is_listed_and_the_exit_status_is_one(tmp_pa
 def test_check_needs_files(tmp_path):
     result = check(tmp_path)
     assert result.exit_code == 2 and "needs the BPMN files" in result.output
+
+
+def test_service_tasks_are_checked_against_the_services_this_installation_enables(tmp_path):
+    deadline = FIXTURES / "services" / "svc_deadline.bpmn"
+    assert check(tmp_path, deadline).exit_code == 0  # set_deadline is enabled by default
+    database = tmp_path / "never-created.db"
+    result = CliRunner().invoke(main, ["deploy", "--check", str(deadline)],
+                                env={"RECTIFLOW_DATABASE_URL": f"sqlite:///{database}", "RECTIFLOW_SERVICES": "notify"})
+    assert result.exit_code == 1 and not database.exists()
+    assert "service 'set_deadline' is not enabled; enabled services: notify" in result.output

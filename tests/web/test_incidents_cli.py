@@ -85,7 +85,8 @@ def test_a_timer_failing_every_retry_becomes_an_incident_an_administrator_retrie
     listed = rectiflow("incidents")
     [row] = [line for line in listed.splitlines() if " 2.3 " in line]
     timer_id = row.split()[0]
-    assert re.search(rf"^{timer_id}\s+2\.3\s+Timer_first\s+{MAX_TIMER_ATTEMPTS}/{MAX_TIMER_ATTEMPTS}\s+\d{{4}}-", row)
+    assert re.search(rf"^{timer_id}\s+timer\s+2\.3\s+Timer_first\s+{MAX_TIMER_ATTEMPTS}/{MAX_TIMER_ATTEMPTS}"
+                     r"\s+\d{4}-", row)
     assert "cannot be negative" in row
     assert rectiflow("incidents", "list") == listed
     status = rectiflow("scheduler", "--status")

@@ -1,4 +1,5 @@
-"""Admin routes: incidents ``/admin/incidents`` (retry, skip with a reason) and open tasks ``/admin/tasks``.
+"""Admin routes: incidents ``/admin/incidents`` (timers and service tasks: retry, skip with a reason) and open
+tasks ``/admin/tasks``.
 
 Thin: authorise (``admin_required``), call one service, render or redirect. Retrying and skipping are the
 engine's (audited there); reassignment is the existing page ``/tasks/<id>/reassign`` (web.delegation),
@@ -10,7 +11,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from workflows.admin_instances import TaskFilter, incident_rows, open_tasks
+from workflows.admin_instances import TaskFilter, incident_rows, open_tasks, service_incident_rows
 
 from ..auth import current_actor
 from ..db_session import get_session
@@ -24,9 +25,10 @@ from .instance_routes import page_number
 @bp.get("/incidents")
 @admin_required
 def incidents() -> str:
-    """Timers that gave up after their last attempt, with their error and instance."""
-    return render_template("admin/incidents.html",
-                           rows=incident_rows(get_session(), services().workflow_engine))
+    """Timers that gave up after their last attempt, and service tasks that failed, with their error and instance."""
+    engine = services().workflow_engine
+    return render_template("admin/incidents.html", rows=incident_rows(get_session(), engine),
+                           service_rows=service_incident_rows(get_session(), engine))
 
 
 @bp.post("/incidents/<int:timer_id>/retry")
@@ -48,6 +50,28 @@ def skip_incident(timer_id: int) -> Response:
         return redirect(url_for("admin.incidents"), code=303)
     services().workflow_engine.skip_incident(get_session(), timer_id, current_actor(), reason)
     flash(t("admin.incidents.skipped", id=timer_id), "success")
+    return redirect(url_for("admin.incidents"), code=303)
+
+
+@bp.post("/service-incidents/<int:incident_id>/retry")
+@admin_required
+def retry_service_incident(incident_id: int) -> Response:
+    """Run the failed service task again now (a new failure is a new incident; one resolved already: 409)."""
+    services().workflow_engine.retry_service_incident(get_session(), incident_id, current_actor())
+    flash(t("admin.incidents.service_retried", id=incident_id), "success")
+    return redirect(url_for("admin.incidents"), code=303)
+
+
+@bp.post("/service-incidents/<int:incident_id>/skip")
+@admin_required
+def skip_service_incident(incident_id: int) -> Response:
+    """Complete the failed service task without calling its service; the reason is required and audited."""
+    reason = " ".join(request.form.get("reason", "").split())
+    if not reason:
+        flash(t("admin.incidents.reason_needed"), "error")
+        return redirect(url_for("admin.incidents"), code=303)
+    services().workflow_engine.skip_service_incident(get_session(), incident_id, current_actor(), reason)
+    flash(t("admin.incidents.service_skipped", id=incident_id), "success")
     return redirect(url_for("admin.incidents"), code=303)
 
 

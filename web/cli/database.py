@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 
 from engine.deploy import check_diagram
+from engine.services import ServiceRegistry
+from web.service_settings import service_registry
 from web.services import Services
 from workflows.schema import deploy_bundled, head_revision, upgrade
 
@@ -46,7 +49,7 @@ def init_db(found: Services, login: str) -> None:
 def deploy(found: Services, files: tuple[Path, ...], login: str, check: bool) -> None:
     """Deploy BPMN files (default: every diagram in bpmn/) as new versions when changed."""
     if check:
-        check_files(files)
+        check_files(files, service_registry(current_app.config))
         return
     # Deploying comes before anyone can sign in (init-db, deploy, then people), so the
     # login is recorded as given rather than looked up.
@@ -65,8 +68,10 @@ def deploy(found: Services, files: tuple[Path, ...], login: str, check: bool) ->
         click.echo(line)
 
 
-def check_files(files: tuple[Path, ...]) -> None:
-    """``deploy --check``: every problem of every file, one per line; exit 1 if there is any."""
+def check_files(files: tuple[Path, ...], services: ServiceRegistry) -> None:
+    """``deploy --check``: every problem of every file, one per line; exit 1 if there is any.
+
+    Service tasks are checked against the services this installation enables (``SERVICES``)."""
     if not files:
         raise click.UsageError("deploy --check needs the BPMN files to check")
     refused = 0
@@ -77,7 +82,7 @@ def check_files(files: tuple[Path, ...]) -> None:
             click.echo(f"{path}: cannot read the file: {exc.strerror}")
             refused += 1
             continue
-        problems = check_diagram(content, path.name)
+        problems = check_diagram(content, path.name, services=services)
         for problem in problems:
             click.echo(problem.message)
         if problems:
