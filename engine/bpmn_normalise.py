@@ -39,6 +39,9 @@ EVENT_SUBPROCESS_HINT = ("attach the timer, message or signal as a boundary even
                          "the main path (interrupting or not), as Camunda also models it")
 TIMER_START_CYCLE_HINT = ("use a timer date or duration on the start event and start each instance with "
                           "'rectiflow start' from the system's scheduler (cron, systemd timer)")
+BUSINESS_RULE_HINT = "write the decision as a script task setting a variable, or as an exclusive gateway"
+COMPENSATION_HINT = ("model the undo step explicitly: an error boundary event leading to the activities "
+                     "that undo the work")
 NO_EXECUTABLE = 'no process is marked executable (isExecutable="true")'
 NO_EXECUTABLE_HINT = (
     'set isExecutable="true" on the process to run (bpmn.io and Camunda Modeler: tick "Executable" '
@@ -126,6 +129,11 @@ def unsupported(root: etree._Element, source_name: str) -> list[DeployProblem]:
             problems.append(refusal(source_name, sub, "event sub-processes are not supported (an interrupting "
                                     "one would run beside the main path, a message one would never start)",
                                     EVENT_SUBPROCESS_HINT))
+    problems.extend(refusal(source_name, task, "business rule tasks (DMN decisions) are not supported",
+                            BUSINESS_RULE_HINT) for task in root.iter(bpmn("businessRuleTask")))
+    compensating = [e for e in root.iter(bpmn("compensateEventDefinition"))]
+    problems.extend(refusal(source_name, e.getparent(), "compensation is not supported", COMPENSATION_HINT)
+                    for e in compensating)
     for process in root.iter(bpmn("process")):
         for start in process.iterchildren(bpmn("startEvent")):
             if start.find(f"{bpmn('timerEventDefinition')}/{bpmn('timeCycle')}") is not None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from engine import DeployError
 from engine.deploy import parse_diagram
 
+from .refusals import assert_actionable
 from .test_deploy import FIXTURES, count, tiny
 
 MEG = 1_000_000
@@ -87,7 +88,7 @@ def test_hostile_diagrams_are_refused_in_one_clean_line(session, wf_engine, case
     started = time.monotonic()
     with pytest.raises(DeployError) as info:
         wf_engine.deploy(session, content, "hostile.bpmn", actor="admin")
-    message = str(info.value)
+    message = assert_actionable(info.value, "hostile.bpmn")
     assert expected in message
     assert message.startswith("hostile.bpmn: ") and "\n" not in message and len(message) < 400
     assert not REPR.search(message), message
