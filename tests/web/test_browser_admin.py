@@ -8,15 +8,17 @@ Screenshots under ``test-artifacts/screenshots/``: ``admin-processes``, ``admin-
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from engine import Timer
+from engine import Actor, Timer, WorkflowEngine
 from engine.incidents import MAX_TIMER_ATTEMPTS
 from engine.models import AuditEntry
+from engine.services import build_registry
 from workflows.models import Problem
 
 from .browser_harness import LiveApp, chromium, new_page, screenshot, serve_demo, sign_in, step
@@ -25,6 +27,7 @@ pytestmark = pytest.mark.browser
 
 DIAGRAM = (Path(__file__).resolve().parents[2] / "bpmn" / "rectification.bpmn").read_text(encoding="utf-8")
 REVISED = DIAGRAM.replace("重启整改 Reopen rectification", "重新整改 Reopen rectification (revised)")
+SERVICE_DIAGRAM = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "services" / "svc_http_post.bpmn"
 REFUSED = REVISED.replace(
     '<bpmn:scriptTask id="Script_reopen"',
     '<bpmn:task id="Script_reopen" name="Duplicate" /><bpmn:scriptTask id="Script_reopen"',
@@ -47,6 +50,12 @@ def arrange(live: LiveApp) -> tuple[int, int]:
         assert timer_id is not None
         session.execute(update(Timer).where(Timer.id == timer_id).values(
             attempts=MAX_TIMER_ATTEMPTS, last_error="'Timer_measure_deadline' failed: the deadline is not a date"))
+        # a service task whose service this installation does not enable: an incident, not a failed start
+        deployer = WorkflowEngine(live.found.workflow_engine.clock,
+                                  services=build_registry(["http_post"], http_hosts=["x.invalid"]))
+        deployer.deploy_path(session, SERVICE_DIAGRAM, actor="admin")
+        live.found.workflow_engine.start(session, "svc_http_post", {"url": "http://x.invalid/in", "case": "C"},
+                                         actor=Actor("admin"))
         return instance_id, timer_id
 
 
@@ -95,9 +104,16 @@ def test_an_administrator_deploys_inspects_retries_and_reassigns(live: LiveApp) 
             page.goto(f"{live.url}/admin/incidents")
             incident = page.locator(f'article[data-timer-id="{timer_id}"]')
             expect(incident).to_contain_text("the deadline is not a date")
+            service = page.locator("article[data-service-incident-id]")
+            expect(service).to_contain_text("Service_post")
+            expect(service.get_by_role("button", name="重试")).to_be_visible()
             screenshot(page, "admin-incidents")
             incident.get_by_role("button", name="重试").click()
             expect(page.get_by_text(f"定时器 {timer_id} 将在下次调度时重试。")).to_be_visible()
+            service = page.locator("article[data-service-incident-id]")
+            service.get_by_label("跳过原因").fill("接收系统尚未上线")
+            service.get_by_role("button", name="跳过").click()
+            expect(page.get_by_text(re.compile(r"已跳过服务任务故障 \d+"))).to_be_visible()
             expect(page.get_by_text("没有故障。")).to_be_visible()
 
         with step(page, "admin-reassign"):
