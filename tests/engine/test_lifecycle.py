@@ -116,7 +116,7 @@ def test_overdue_boundary_fires_and_work_continues(session, wf_engine, clock):
     assert wf_engine.fire_due_timers(session, clock()) == []  # fires once
     finish_measures(session, wf_engine, instance.id)
     assert [t.bpmn_id for t in open_tasks(session, instance.id)] == ["Task_verify"]
-    overdue = [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "timer"))]
+    overdue = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "timer").order_by(AuditEntry.id)))
     assert overdue and overdue[0].detail == {"timers": ["Timer_measure_deadline"]}
 
 

@@ -24,7 +24,7 @@ def task(session, wf_engine) -> HumanTask:
 
 
 def _reassign_entries(session) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == "reassign")))
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == "reassign").order_by(AuditEntry.id)))
 
 
 def test_an_unclaimed_task_becomes_the_new_holders_and_the_audit_log_says_why(session, wf_engine, clock, task):

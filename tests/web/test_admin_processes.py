@@ -63,7 +63,7 @@ def test_a_revised_diagram_is_a_new_version_and_running_instances_keep_theirs(wo
     assert versions(world) == [1, 2]
     with services(world.app).unit_of_work() as session:
         running = session.scalar(select(func.count()).select_from(ProcessInstance)) or 0
-        deploys = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "deploy")))
+        deploys = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "deploy").order_by(AuditEntry.id)))
     assert deploys[-1].actor == "admin" and deploys[-1].detail["version"] == 2
     # Version 2 has no running instance; version 1 keeps all of them.
     assert '<tr class="version-row" data-version="2">' in page
