@@ -4,8 +4,9 @@ Every step saves the whole state, yet most tasks of a live workflow are finished
 no step touches them. The text is built from pieces: per (sub)workflow its scalar fields, and one
 fragment per task, ``"<id>":{...}``. Each task's fragment is kept between saves of the same
 workflow object and reused while the fingerprint of everything its fragment is made from is the
-same (finished or not: the fingerprint, not the state, says whether it changed): state, ``last_state_change``, parent, children, ``triggered``, spec, internal data, its data,
-and the data of its parent (the fragment stores its data as a delta against it).
+same (finished or not: the fingerprint, not the state, says whether it changed): state,
+``last_state_change``, parent, children, ``triggered``, spec, internal data, its data, and the data of
+its parent (the fragment stores its data as a delta against it).
 
 Data is fingerprinted by content, not by state alone: SpiffWorkflow hands a child shallow copies of
 its parent's data, so a script that changes a nested value in place (the reopen script sets every
