@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .bpmn_assignments import vendor_assignments
 from .bpmn_rewrites import (
     join_link_events,
     pass_through_abstract_tasks,
@@ -114,6 +115,7 @@ def normalise(root: etree._Element, source_name: str) -> Normalised:
     quote_timer_literals(copied)
     result.problems.extend(join_link_events(copied, ids, source_name))
     result.problems.extend(unsupported(copied, source_name))
+    result.problems.extend(vendor_assignments(copied, source_name))
     for process in copied.findall(bpmn("process")):
         result.problems.extend(pass_through_abstract_tasks(process, source_name))
         result.origins.update(split_implicit_forks(process, ids))

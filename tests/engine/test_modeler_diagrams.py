@@ -181,7 +181,8 @@ def test_abstract_tasks_can_be_made_human_tasks_per_process(session, wf_engine):
 
 
 def test_a_camunda_modeler_export_runs(session, wf_engine, clock):
-    reviewer = Actor("rev", groups=frozenset({"Lane_reviewers"}))
+    # Task_review names camunda:candidateGroups="reviewers"; Task_stamp is its lane's (Lane_reviewers)
+    reviewer = Actor("rev", groups=frozenset({"reviewers", "Lane_reviewers"}))
     approved = run(session, wf_engine, "camunda_export.bpmn")
     fire_until(session, wf_engine, clock, clock() + timedelta(hours=1, minutes=1))  # the PT1H reminder
     assert final_data(session, wf_engine, approved).get("reminded") is True
@@ -254,3 +255,24 @@ def test_a_timer_start_event_on_a_plain_date(session, wf_engine, clock):
     fire_until(session, wf_engine, clock, datetime(2026, 2, 1, 0, 1, tzinfo=UTC))
     assert status(session, instance) == "completed"
     assert final_data(session, wf_engine, instance)["opened"] is True
+
+
+def test_camunda_assignments_become_the_tasks_candidates_and_what_cannot_be_kept_is_refused(session, wf_engine):
+    from engine import DeployError, NotAllowed
+
+    instance = run(session, wf_engine, "camunda_export.bpmn")
+    with pytest.raises(NotAllowed):  # the lane alone is not enough: the task names its own group
+        complete_all(session, wf_engine, instance, Actor("lane", groups=frozenset({"Lane_reviewers"})))
+    source = (MODELERS / "camunda_export.bpmn").read_text(encoding="utf-8")
+    for changed, said in (('camunda:candidateGroups="reviewers,office"', "names 2 (reviewers, office)"),
+                          ('camunda:candidateGroups="${reviewerGroup}"', "expression of another engine")):
+        content = source.replace('camunda:candidateGroups="reviewers"', changed).encode()
+        with pytest.raises(DeployError) as info:
+            wf_engine.deploy(session, content, "camunda.bpmn", actor="admin")
+        assert said in str(info.value) and "'Task_review'" in str(info.value)
+        assert info.value.problems[0].hint
+    assigned = source.replace('camunda:candidateGroups="reviewers"', 'camunda:assignee="zhang"').encode()
+    wf_engine.deploy(session, assigned, "camunda.bpmn", actor="admin")
+    started = wf_engine.start(session, "camunda_export", {"applicant": "A"}, actor=Actor("admin"))
+    [task] = [t for t in open_tasks(session, started.id) if t.bpmn_id == "Task_review"]
+    assert task.candidate_user == "zhang"
