@@ -30,8 +30,10 @@ from .bpmn_rewrites import (
     quote_timer_literals,
     split_implicit_forks,
 )
+from .deploy_checks import EXPRESSION_TAGS
 from .deploy_xml import BPMN_NS, bpmn, clip, describe, element_problem, owner, refusal
 from .errors import DeployProblem
+from .juel import is_juel, to_python
 
 # SpiffWorkflow 3.2 parses them but fails on completing their first activity (it pops a key it never set)
 ADHOC_HINT = ("model the activities as branches of an inclusive gateway, or as a multi-instance task over "
@@ -112,6 +114,7 @@ def normalise(root: etree._Element, source_name: str) -> Normalised:
     result.problems.extend(dangling_references(copied, ids, source_name))
     result.process_ids = keep_executable_processes(copied, source_name, result.problems)
     remove_documentation(copied)
+    translate_juel(copied)
     quote_timer_literals(copied)
     result.problems.extend(join_link_events(copied, ids, source_name))
     result.problems.extend(unsupported(copied, source_name))
@@ -120,6 +123,15 @@ def normalise(root: etree._Element, source_name: str) -> Normalised:
         result.problems.extend(pass_through_abstract_tasks(process, source_name))
         result.origins.update(split_implicit_forks(process, ids))
     return result
+
+
+def translate_juel(root: etree._Element) -> None:
+    """Write every plain ``${…}`` expression as the Python it means (deploy_checks checked that one)."""
+    for element in root.iter(*EXPRESSION_TAGS):
+        if len(element) == 0 and element.text and is_juel(element.text):
+            python = to_python(element.text)
+            if python is not None:
+                element.text = python
 
 
 def unsupported(root: etree._Element, source_name: str) -> list[DeployProblem]:

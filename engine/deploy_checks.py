@@ -19,6 +19,7 @@ from lxml import etree
 
 from .deploy_xml import BPMN_NS, bpmn, clip, describe, element_problem, local_name, owner, spiff
 from .errors import DeployError, DeployProblem
+from .juel import is_juel, to_python
 from .lane_groups import lane_group
 from .models import HumanTask, ProcessDefinition, ProcessEvent, column_length
 from .properties import CANDIDATE_GROUP, EVENT, EXPRESSION_PROPERTIES, FORM, STAGE
@@ -52,6 +53,8 @@ _EXPRESSIONS = {
     spiff("payloadExpression"): "payload expression",
     spiff("expression"): "correlation expression",
 }
+# Every element whose text is an expression (the normaliser translates plain JUEL in them).
+EXPRESSION_TAGS = tuple(_EXPRESSIONS)
 _PROPERTY = spiff("property")
 _SERVICE_PARAMETER = spiff("parameter")
 _HUMAN_TASKS = (bpmn("userTask"), bpmn("manualTask"))
@@ -157,6 +160,8 @@ def check_code(root: etree._Element, source_name: str) -> None:
     """Statically check every script and expression in the document, wherever it sits."""
     problems: list[DeployProblem] = []
     for element, kind, source, is_script in _code(root):
+        if not is_script and is_juel(source):
+            source = to_python(source) or source  # plain JUEL runs as the Python it means (engine.juel)
         try:
             if is_script:
                 check_script(source)
@@ -203,7 +208,8 @@ def _code(root: etree._Element) -> Iterator[tuple[etree._Element, str, str, bool
 def _code_hint(kind: str, timer_value: bool, source: str) -> str:
     if source.strip().startswith(("${", "#{")):
         # Camunda's and Flowable's expression language (JUEL); the engine evaluates Python.
-        return "write it as a Python expression without ${…}, e.g. amount > 100 or delay"
+        return ("only plain JUEL is translated (names, literals, comparisons, &&, ||, !, eq, ne, lt, gt, le, ge); "
+                "write this one as a Python expression without ${…}, e.g. amount > 100 or delay")
     if kind.startswith("timer "):
         if timer_value:
             return ("write an ISO 8601 value such as P7D, PT36H, R6/P1D or 2027-01-01T09:00:00Z, "

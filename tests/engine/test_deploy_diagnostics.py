@@ -191,8 +191,10 @@ def test_prefixed_message_references_deploy_and_a_wrong_one_names_its_event():
     assert "its messageRef 'tns:Nope' is not in the file" in message
 
 
-def test_a_camunda_expression_is_refused_with_the_python_way_to_write_it():
-    content = modeler("camunda_export.bpmn").replace(b"decision == 'approve'", b"${decision == 'approve'}")
+def test_a_camunda_expression_beyond_plain_juel_is_refused_with_the_python_way_to_write_it():
+    plain = modeler("camunda_export.bpmn").replace(b"decision == 'approve'", b"${decision == 'approve'}")
+    assert check_diagram(plain, "modeler.bpmn") == []  # plain JUEL runs as the Python it means
+    content = modeler("camunda_export.bpmn").replace(b"decision == 'approve'", b"${decision.equals('approve')}")
     message = actionable(only(content), "modeler.bpmn", element_id="Flow_approved", element_type="sequenceFlow",
                          line=79, name="yes")
     assert "condition of 'Flow_approved'" in message and "without ${…}" in message

@@ -276,3 +276,17 @@ def test_camunda_assignments_become_the_tasks_candidates_and_what_cannot_be_kept
     started = wf_engine.start(session, "camunda_export", {"applicant": "A"}, actor=Actor("admin"))
     [task] = [t for t in open_tasks(session, started.id) if t.bpmn_id == "Task_review"]
     assert task.candidate_user == "zhang"
+
+
+def test_plain_juel_conditions_and_timers_run_as_the_python_they_mean(session, wf_engine, clock):
+    reviewer = Actor("rev", groups=frozenset({"reviewers", "Lane_reviewers"}))
+    withdrawn = run(session, wf_engine, "camunda_juel.bpmn", {"reminderDelay": "PT2H", "withdrawn": True})
+    [reminder] = timers(session, withdrawn.id)
+    assert near(reminder.due_at, clock() + timedelta(hours=2))  # ${reminderDelay}
+    # ${decision == 'approve' && !withdrawn} is false: the default flow refuses
+    assert complete_all(session, wf_engine, withdrawn, reviewer, decision="approve") == ["Task_review"]
+    assert final_data(session, wf_engine, withdrawn)["refused"] is True
+    source = (MODELERS / "camunda_juel.bpmn").read_text(encoding="utf-8")
+    called = source.replace("!withdrawn}", "!execution.getVariable(&quot;withdrawn&quot;)}").encode()
+    (problem,) = check_diagram(called, "juel.bpmn")
+    assert "condition" in problem.message and "only plain JUEL is translated" in (problem.hint or "")
