@@ -89,10 +89,15 @@ class Normalised:
     origins: dict[str, str] = field(default_factory=dict)
 
 
+def is_executable(process: etree._Element) -> bool:
+    """``isExecutable`` is an xsd:boolean: "true" or "1" (surrounding spaces allowed)."""
+    return (process.get("isExecutable") or "").strip() in ("true", "1")
+
+
 def executable_problem(root: etree._Element, source_name: str) -> DeployProblem | None:
     """The refusal of a file with no process marked ``isExecutable="true"`` (checked before anything else)."""
     processes = root.findall(bpmn("process"))
-    if any(p.get("isExecutable") == "true" for p in processes):
+    if any(is_executable(p) for p in processes):
         return None
     if not processes:
         return element_problem(root, f"{source_name}: {NO_EXECUTABLE}: the file has no process at all "
@@ -213,11 +218,12 @@ def keep_executable_processes(root: etree._Element, source_name: str, problems: 
     kept = []
     for process in processes:
         has_nodes = any(child.tag in FLOW_NODES for child in process)
-        if process.get("isExecutable") == "true" and has_nodes:
+        if is_executable(process) and has_nodes:
+            process.set("isExecutable", "true")  # "1" is the same xsd:boolean; SpiffWorkflow reads "true" only
             kept.append(str(process.get("id")))
         elif process.get("id") not in called or not has_nodes:
             root.remove(process)
-    marked = [p for p in processes if p.get("isExecutable") == "true"]
+    marked = [p for p in processes if is_executable(p)]
     if marked and not kept:
         problems.append(refusal(
             source_name, marked[0], "is marked executable but has no start event, task or other flow node",

@@ -231,3 +231,10 @@ def test_a_service_task_whose_service_is_not_enabled_is_refused_at_deploy():
     assert "SERVICES" in problem.hint  # type: ignore[operator]
     with pytest.raises(DeployError):
         parse_diagram(content, "svc_deadline.bpmn", services=build_registry([]))
+
+
+def test_is_executable_is_read_as_the_xsd_boolean_it_is():
+    content = modeler("camunda_export.bpmn").replace(b'isExecutable="true"', b'isExecutable="1"')
+    assert check_diagram(content, "modeler.bpmn") == []
+    assert [p.message for p in check_diagram(content.replace(b'isExecutable="1"', b'isExecutable="0"'),
+                                             "modeler.bpmn")][0].startswith(f"modeler.bpmn: {NOT_EXECUTABLE}")
