@@ -180,3 +180,23 @@ def test_error_is_a_value_error_with_one_sentence():
     message = str(info.value)
     assert message == "The file 'x.txt' is empty."
     assert "\n" not in message
+
+
+def test_docx_ledger_cells_numbering_several_measures_share_the_rows_fields(tmp_path):
+    doc = Document()
+    doc.add_paragraph("某局党组巡察反馈意见整改任务清单")
+    table = doc.add_table(rows=1, cols=6)
+    for cell, text in zip(table.rows[0].cells, ["序号", "反馈问题", "整改措施", "责任领导", "责任单位", "完成时限"],
+                          strict=True):
+        cell.text = text
+    for row in (("1", "理论学习不深入", "1.制定学习计划；2.开展专题研讨", "张三", "办公室", "2024年6月底前"),
+                ("2", "财务管理不规范", "1、修订财务制度；2、开展专项检查", "李四", "财务科", "长期坚持")):
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = text
+    path = tmp_path / "清单.docx"
+    doc.save(str(path))
+    plan = parse_file(path)
+    assert plan.summary_line() == "parts: 1  problems: 2  measures: 4  unassigned: 0"
+    assert [(m.text, m.deadline_text, m.responsible_leader, m.responsible_units) for m in plan.iter_measures()] == [
+        ("制定学习计划", "2024年6月底前", "张三", ["办公室"]), ("开展专题研讨", "2024年6月底前", "张三", ["办公室"]),
+        ("修订财务制度", "长期坚持", "李四", ["财务科"]), ("开展专项检查", "长期坚持", "李四", ["财务科"])]

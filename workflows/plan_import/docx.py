@@ -36,7 +36,8 @@ _HEADER_KINDS: list[tuple[str, re.Pattern[str]]] = [
 _FIELD_LABEL = {"deadline": "整改时限", "leader": "责任领导", "lead_unit": "牵头单位", "units": "责任单位",
                 "status": "整改情况"}
 _LEADING_NUMBER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.、．]|[（(]\d{1,3}[)）])\s*")
-_MARKER_RE = re.compile(r"一是|[（(]1[)）]|①")
+# a cell listing several measures: 一是…, （1）…, ①…, or 1.… followed by 2.…
+_MARKER_RE = re.compile(r"一是|[（(]1[)）]|①|^\s*1\s*[.、．](?=.*[；;。\n]\s*2\s*[.、．])", re.S)
 _CN_DIGITS = "零一二三四五六七八九"
 # python-docx needs about 13 times the XML's size in memory and 0.5 s per MB: 20 MB is at most
 # ~10 s and ~300 MB, far above any real plan (a 100-page document has a few MB of XML).
@@ -175,8 +176,11 @@ def _ledger_lines(columns: dict[int, str], rows: list[list[str]]) -> list[str]:
             continue
         fields = [f"{_FIELD_LABEL[k]}：{values[k]}" for k in _FIELD_LABEL if values.get(k)]
         if _MARKER_RE.search(measure):
-            # a cell holding several measures: its fields are the problem's, one labelled line each
-            lines.append(measure)
+            # a cell holding several measures: its fields are the problem's, one labelled line each; the
+            # label keeps a cell starting "1." from being read as the next problem's heading
+            if lines and lines[-1] == "整改措施：":
+                lines.pop()
+            lines.append(f"整改措施：{measure}")
             lines.extend(fields)
             continue
         suffix = f"（{'；'.join(fields)}）" if fields else ""
