@@ -27,15 +27,19 @@ from engine import Actor, ConflictError, NotAllowed, WorkflowEngine
 from .errors import Message, NotFoundError, ValidationError
 from .import_draft_edits import empty_problems, refused, renumber
 from .import_draft_tree import plan_from_json, plan_to_json, revision_of
+from .ledger import META_SHEET
 from .models import DraftKind, DraftStatus, ImportDraft, Role
 from .plan_import import (
     MAX_FILE_BYTES,
     DocxRefused,
     ParsedPlan,
     PlanImportError,
+    XlsxRefused,
     import_plan,
     parse_text,
     read_docx_text,
+    read_xlsx_text,
+    sheet_names,
 )
 from .plans import MAX_SOURCE_NAME
 from .text_checks import check_text
@@ -82,13 +86,17 @@ def require_office(actor: Actor) -> None:
         raise NotAllowed("only supervision and administrators may import plans")
 
 
-def upload_kind(name: str) -> DraftKind:
-    """The kind of draft a file name makes, or ``UploadRefused`` for another type."""
+def upload_kind(name: str, data: bytes = b"") -> DraftKind:
+    """The kind of draft a file makes, or ``UploadRefused`` for another type.
+
+    A workbook is a ledger when it is Rectiflow's own (it carries the ``_meta`` sheet the export
+    writes); an office's own Excel ledger is read as a plan, like a Word one.
+    """
     suffix = Path(name).suffix.lower()
     if suffix in PLAN_SUFFIXES:
         return DraftKind.PLAN
     if suffix in LEDGER_SUFFIXES:
-        return DraftKind.LEDGER
+        return DraftKind.LEDGER if not data or META_SHEET in _sheet_names(data) else DraftKind.PLAN
     raise refuse_upload("suffix", "'{name}' is not a .docx, .txt or .xlsx file", name=name)
 
 
@@ -101,6 +109,8 @@ def read_plan_text(name: str, data: bytes, *, docx_max_xml_bytes: int) -> str:
                             limit=MAX_FILE_BYTES // (1024 * 1024))
     if name.lower().endswith(".docx"):
         return _docx_text(name, data, docx_max_xml_bytes)
+    if name.lower().endswith(".xlsx"):
+        return _xlsx_text(name, data, docx_max_xml_bytes)
     if b"\x00" in data:
         raise refuse_upload("binary", "'{name}' is not a text file", name=name)
     for encoding in ("utf-8-sig", "gb18030"):
@@ -116,6 +126,23 @@ def read_plan_text(name: str, data: bytes, *, docx_max_xml_bytes: int) -> str:
     if controls > max(8, len(sample) // 50):
         raise refuse_upload("binary", "'{name}' is not a text file", name=name)
     return text
+
+
+def _sheet_names(data: bytes) -> list[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(data)
+        return sheet_names(path)
+
+
+def _xlsx_text(name: str, data: bytes, max_xml_bytes: int) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(data)
+        try:
+            return read_xlsx_text(path, max_xml_bytes=max_xml_bytes)
+        except XlsxRefused:
+            raise refuse_upload("not_xlsx", "'{name}' is not a readable Excel (.xlsx) workbook", name=name) from None
 
 
 def _docx_text(name: str, data: bytes, max_xml_bytes: int) -> str:

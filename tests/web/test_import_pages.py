@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,3 +272,13 @@ def test_doubtful_items_are_listed_with_the_rule_that_placed_them(app: Flask, du
     assert 'href="?at=q-1-2#q-1-2"' in html
     seed = ducha.get(upload(ducha, SEED.name, SEED.read_bytes()).headers["Location"])
     assert "存疑条目" not in text_of(seed)
+
+
+def test_an_offices_own_excel_ledger_is_previewed_as_a_plan(app: Flask, ducha: FlaskClient, tmp_path: Path) -> None:
+    from ..workflows.test_plan_parser_files import office_ledger
+
+    data = office_ledger(tmp_path / "台账.xlsx").read_bytes()
+    page = ducha.get(upload(ducha, "某局整改台账.xlsx", data).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert 'data-parts="2" data-problems="3" data-measures="4"' in html
+    assert "党的建设方面" in text_of(page) and rounds(app) == 0

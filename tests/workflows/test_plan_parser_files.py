@@ -200,3 +200,52 @@ def test_docx_ledger_cells_numbering_several_measures_share_the_rows_fields(tmp_
     assert [(m.text, m.deadline_text, m.responsible_leader, m.responsible_units) for m in plan.iter_measures()] == [
         ("制定学习计划", "2024年6月底前", "张三", ["办公室"]), ("开展专题研讨", "2024年6月底前", "张三", ["办公室"]),
         ("修订财务制度", "长期坚持", "李四", ["财务科"]), ("开展专项检查", "长期坚持", "李四", ["财务科"])]
+
+
+def office_ledger(path: Path) -> Path:
+    """An office's own Excel ledger: a title row, a header, one row per measure, merged-looking repeats."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["某局巡察反馈问题整改台账"])
+    sheet.append(["序号", "问题类别", "反馈问题", "整改措施", "责任领导", "责任单位", "完成时限", "整改进展"])
+    sheet.append([1, "党的建设方面", "理论学习不深入", "1.制定学习计划；2.开展专题研讨", "张三", "办公室",
+                  date(2024, 6, 30), "已完成"])
+    sheet.append([2, "党的建设方面", "财务管理不规范", "修订财务制度", "李四", "财务科", "长期坚持", "持续推进"])
+    sheet.append([3, "作风建设方面", "公车管理不规范", "建立派车台账", "王五", "办公室", "2024年3月底前", "已完成"])
+    book.save(path)
+    return path
+
+
+def test_an_offices_own_excel_ledger_imports_as_a_plan(tmp_path):
+    plan = parse_file(office_ledger(tmp_path / "台账.xlsx"))
+    assert plan.summary_line() == "parts: 2  problems: 3  measures: 4  unassigned: 0"
+    assert plan.meta.title == "某局巡察反馈问题整改台账"
+    assert [p.title for p in plan.parts] == ["党的建设方面", "作风建设方面"]
+    measures = plan.iter_measures()
+    assert [(m.deadline, m.responsible_leader, m.responsible_units, m.status_text) for m in measures] == [
+        (date(2024, 6, 30), "张三", ["办公室"], "已完成"), (date(2024, 6, 30), "张三", ["办公室"], "已完成"),
+        (None, "李四", ["财务科"], "持续推进"), (date(2024, 3, 31), "王五", ["办公室"], "已完成")]
+    assert measures[2].long_term
+
+
+def test_a_damaged_workbook_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "坏.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(PlanImportError, match=r"^The file '坏.xlsx' .*(damaged|Excel)"):
+        parse_file(path)
+
+
+def test_rectiflows_own_workbook_stays_a_ledger_and_an_offices_becomes_a_plan(tmp_path):
+    from openpyxl import Workbook
+
+    from workflows.import_drafts import upload_kind
+    from workflows.models import DraftKind
+
+    own = Workbook()
+    own.create_sheet("_meta")
+    own.save(tmp_path / "own.xlsx")
+    assert upload_kind("own.xlsx", (tmp_path / "own.xlsx").read_bytes()) == DraftKind.LEDGER
+    office = office_ledger(tmp_path / "office.xlsx").read_bytes()
+    assert upload_kind("office.xlsx", office) == DraftKind.PLAN

@@ -58,7 +58,7 @@ def upload() -> Response | tuple[str, int]:
     name, data = upload.filename, upload.read()
     actor, engine = current_actor(), services().workflow_engine
     try:
-        if upload_kind(name) == DraftKind.LEDGER:
+        if upload_kind(name, data) == DraftKind.LEDGER:
             draft = create_ledger_draft(get_session(), engine, actor, name, data, at=engine.clock())
         else:
             draft = create_plan_draft(get_session(), actor, name, data, at=engine.clock(),

@@ -9,14 +9,16 @@ from __future__ import annotations
 TEXTS: dict[str, tuple[str, str]] = {
     "imports.title": ("导入整改方案或台账", "Import a plan or ledger"),
     "imports.intro": (
-        "上传整改方案或整改进展情况（.docx、.txt），或修改后的台账工作簿（.xlsx）。上传后先预览、更正，确认后才会保存。",
-        "Upload a rectification plan or progress report (.docx, .txt) or an edited ledger workbook (.xlsx). "
+        "上传整改方案或整改进展情况（.docx、.txt、本单位的 Excel 台账 .xlsx），或从本系统导出并修改后的台账工作簿"
+        "（.xlsx）。上传后先预览、更正，确认后才会保存。",
+        "Upload a rectification plan or progress report (.docx, .txt, or your office's own Excel ledger .xlsx), "
+        "or a ledger workbook exported from here and edited (.xlsx). "
         "You review and correct it first; nothing is saved until you confirm.",
     ),
     "imports.file": ("选择文件", "File"),
     "imports.file_hint": (
-        "支持 .docx、.txt（方案，最大 {plan} MB）和 .xlsx（台账）",
-        "Accepted: .docx, .txt (plans, up to {plan} MB) and .xlsx (ledgers)",
+        "支持 .docx、.txt、.xlsx（方案，最大 {plan} MB；本系统导出的台账按台账更新）",
+        "Accepted: .docx, .txt, .xlsx (plans, up to {plan} MB; a workbook exported from here updates its ledger)",
     ),
     "imports.upload": ("上传并预览", "Upload and preview"),
     "imports.drafts": ("我的待确认导入", "My drafts awaiting confirmation"),

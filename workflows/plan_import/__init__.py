@@ -9,8 +9,8 @@ Inside: ``outline`` (headings and lines), ``parser`` (the assembler), ``measures
 labelled fields), ``meta`` (group, unit, dates, figures, portal furniture), ``report_date`` (dates
 outside the closing block), ``dates`` (deadlines and Chinese dates), ``inline_list`` (problems listed
 inside a paragraph), ``rules``/``confidence`` (which rule placed each item, how sure it is), ``tidy``
-(after the tree), ``tree`` (the parsed tree), ``docx`` (Word files, bounded), ``text`` (storable
-text), ``service`` (the database side). Only the names below are public.
+(after the tree), ``tree`` (the parsed tree), ``docx`` (Word files, bounded), ``xlsx`` (an office's own
+Excel ledger), ``text`` (storable text), ``service`` (the database side). Only the names below are public.
 """
 
 from .dates import parse_deadline
@@ -39,8 +39,12 @@ from .tree import (
     StatedStats,
     UnassignedLine,
 )
+from .xlsx import XlsxRefused, read_xlsx_text, sheet_names
 
 __all__ = [
+    "XlsxRefused",
+    "read_xlsx_text",
+    "sheet_names",
     "DOUBTFUL_BELOW",
     "RULES",
     "round_kind",

@@ -2,7 +2,7 @@
 
 A table whose header names a problem column and a measure column (a 台账 / ledger) is
 rewritten into the labelled-field text the parser understands: one ``N.问题`` line per
-problem, ``整改措施：`` followed by ``（k）措施（整改时限：…；责任单位：…；整改情况：…）``
+problem, ``整改措施：`` followed by ``（k）措施（整改时限：…；责任单位：…；整改状态：…）``
 per row (or, for a cell that itself lists 一是…二是…, the cell and then one labelled line per
 field), and ``第X部分`` lines when a 方面/类别 column changes. Other tables yield
 their cells' text, one line per distinct cell.
@@ -34,7 +34,7 @@ _HEADER_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("problem", re.compile(r"问题")),
 ]
 _FIELD_LABEL = {"deadline": "整改时限", "leader": "责任领导", "lead_unit": "牵头单位", "units": "责任单位",
-                "status": "整改情况"}
+                "status": "整改状态"}
 _LEADING_NUMBER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.、．]|[（(]\d{1,3}[)）])\s*")
 # a cell listing several measures: 一是…, （1）…, ①…, or 1.… followed by 2.…
 _MARKER_RE = re.compile(r"一是|[（(]1[)）]|①|^\s*1\s*[.、．](?=.*[；;。\n]\s*2\s*[.、．])", re.S)
@@ -127,9 +127,9 @@ def _rows(table: Table) -> list[list[str]]:
 def _table_lines(table: Table) -> list[str]:
     rows = _rows(table)
     for index, row in enumerate(rows[:3]):
-        columns = _header_columns(row)
+        columns = header_columns(row)
         if "problem" in columns.values() and "measures" in columns.values():
-            return _ledger_lines(columns, rows[index + 1:])
+            return ledger_lines(columns, rows[index + 1:])
     lines: list[str] = []
     previous: list[str] = []
     for row in rows:
@@ -141,7 +141,8 @@ def _table_lines(table: Table) -> list[str]:
     return lines
 
 
-def _header_columns(row: list[str]) -> dict[int, str]:
+def header_columns(row: list[str]) -> dict[int, str]:
+    """Column index -> what the column holds (problem, measures, deadline, …), read from a header row."""
     columns: dict[int, str] = {}
     for col, text in enumerate(row):
         label = re.sub(r"\s+", "", text)
@@ -154,7 +155,8 @@ def _header_columns(row: list[str]) -> dict[int, str]:
     return columns
 
 
-def _ledger_lines(columns: dict[int, str], rows: list[list[str]]) -> list[str]:
+def ledger_lines(columns: dict[int, str], rows: list[list[str]]) -> list[str]:
+    """The rows of a ledger table as the labelled text the parser reads (see the module docstring)."""
     lines: list[str] = []
     part = problem = None
     part_no = problem_no = measure_no = 0

@@ -1,4 +1,4 @@
-"""Import a rectification plan / progress report (.txt or .docx) into a ``ParsedPlan`` tree.
+"""Import a rectification plan / progress report (.txt, .docx, .xlsx) into a ``ParsedPlan`` tree.
 
 Pure: no database, no network. The document is split into furniture, title, preamble,
 the organisational section(s), the problem list (parts -> problems -> measures), the
@@ -33,6 +33,7 @@ from workflows.plan_import.report_date import LABEL_ONLY_RE, fallback_report_dat
 from workflows.plan_import.text import to_simplified
 from workflows.plan_import.tidy import split_off_next_steps
 from workflows.plan_import.tree import SECTION_KEYS, ParsedPart, ParsedPlan, UnassignedLine
+from workflows.plan_import.xlsx import XlsxRefused, read_xlsx_text
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -57,7 +58,7 @@ class PlanImportError(ValueError):
 
 
 def parse_file(path: str | Path, *, docx_max_xml_bytes: int = DEFAULT_MAX_XML_BYTES) -> ParsedPlan:
-    """Parse a .txt (UTF-8, with or without BOM, or GB18030) or .docx file.
+    """Parse a .txt (UTF-8, with or without BOM, or GB18030), .docx or .xlsx (an office's own ledger) file.
 
     Raises ``PlanImportError`` for a missing, empty, oversized (> 2 MB), binary or corrupt
     file, a .docx that unpacks to more than ``docx_max_xml_bytes`` or an unsupported suffix.
@@ -67,10 +68,10 @@ def parse_file(path: str | Path, *, docx_max_xml_bytes: int = DEFAULT_MAX_XML_BY
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
-    if suffix not in (".txt", ".docx"):
+    if suffix not in (".txt", ".docx", ".xlsx"):
         raise PlanImportError(
             f"The file '{name}' has an unsupported type '{suffix or '(none)'}'; "
-            "only .txt and .docx can be imported."
+            "only .txt, .docx and .xlsx can be imported."
         )
     try:
         size = path.stat().st_size
@@ -84,6 +85,11 @@ def parse_file(path: str | Path, *, docx_max_xml_bytes: int = DEFAULT_MAX_XML_BY
         raise PlanImportError(f"The file '{name}' is empty.")
     if suffix == ".docx":
         text = _read_docx(path, name, docx_max_xml_bytes)
+    elif suffix == ".xlsx":
+        try:
+            text = read_xlsx_text(path, max_xml_bytes=docx_max_xml_bytes)
+        except XlsxRefused as exc:
+            raise PlanImportError(f"The file '{name}' {exc}") from None
     else:
         try:
             data = path.read_bytes()
