@@ -62,7 +62,7 @@ def print_tree(parsed: ParsedPlan) -> None:
 @pass_services
 def import_plan_command(found: Services, file: Path, dry_run: bool, as_json: bool, no_launch: bool,
                         login: str) -> None:
-    """Import a rectification plan or progress report (.txt, .docx, or an office's own .xlsx ledger) and launch its lifecycles."""
+    """Import a plan or progress report (.txt, .docx, or an office's own .xlsx ledger) and launch its lifecycles."""
     with failures():
         parsed = parse_file(file, docx_max_xml_bytes=setting("DOCX_MAX_XML_BYTES"))
     if dry_run:
