@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 from workflows.plan_import.docx import DocxRefused, check_package, header_columns, ledger_lines
 
 _HEADER_ROWS = 5
-_MAX_ROWS = 20_000  # far above any plan; a sheet claiming a million rows is read no further
+# far above any plan; a sheet whose dimension claims A1:XFD1048576 is read no further than this
+_MAX_ROWS = 20_000
+_MAX_COLUMNS = 40
 
 
 class XlsxRefused(ValueError):
@@ -38,7 +40,7 @@ def read_xlsx_text(path: Path, *, max_xml_bytes: int) -> str:
     try:
         out: list[str] = []
         for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(max_row=_MAX_ROWS, values_only=True)
+            rows = sheet.iter_rows(max_row=_MAX_ROWS, max_col=_MAX_COLUMNS, values_only=True)
             out.extend(_sheet_lines([[_text(v) for v in row] for row in rows]))
         return "\n".join(out)
     finally:
