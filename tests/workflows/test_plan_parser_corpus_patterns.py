@@ -125,3 +125,17 @@ def test_a_problem_named_by_its_description_field_and_a_period_in_two_stretches(
         ("污水处理设施未启用", "污水处理设施未启用。", ["改造供电线路", "清理蓄水池。"])]
     period = parse_text("巡察组于2022年3月17日至3月22日、5月5日至7月12日对某局进行了巡察。\n" + TITLE).meta
     assert (period.period_start, period.period_end) == (date(2022, 3, 17), date(2022, 7, 12))
+
+
+def test_a_congress_audit_report_names_the_government_whose_budget_was_audited() -> None:
+    for text, unit in (
+        ("广东省人民政府关于我省2020年度省级预算执行审计查出问题的整改情况报告\n广东省人民政府关于我省2020年度"
+         "预算执行审计查出问题整改情况\n省审计厅厅长某某在会议上作了报告。\n正文。\n", "广东省"),
+        ("2018年11月22日在慈溪市十七届人大常委会第十六次会议上\n市审计局局长 某某\n正文。\n", "慈溪市"),
+        ("市审计局局长 某某\n现报告《关于瑞金市2020年度市本级预算执行的审计工作报告》所提问题的整改情况。\n",
+         "瑞金市"),
+    ):
+        meta = parse_text(text).meta
+        assert meta.inspected_unit == unit, (text, meta)
+        assert meta.inspecting_group and "审计" in meta.inspecting_group
+    assert parse_text(TITLE + "在区十届人大常委会上报告了巡察整改情况。\n").meta.inspected_unit is None  # not an audit

@@ -50,6 +50,10 @@ _KIND_WORDS = ("审计", "巡视", "巡察")
 _KIND_RE = re.compile(r"(审计|巡视|巡察)(?:整改|组|反馈|意见)|(审计)(?:局|厅|署|发现|查出|问题|调查)")
 # "省审计厅厅长刘文华…报告": an audit office named by the official who reports for it
 _AUDIT_BYLINE_RE = re.compile(r"(?P<group>[^\s,。;:、]{0,20}?审计(?:局|厅|署))\s*(?:副?局长|副?厅长|审计长)")
+_GOV = r"(?P<u>[\u4e00-\u9fff]{2,8}?(?:自治区|省|市|区|县))"
+_GOVERNMENT_RES = [re.compile(_GOV + r"人民政府关于我(?:省|区|市|县)"),
+                   re.compile(r"关于" + _GOV + r"\d{4}\s*年度"),
+                   re.compile(r"在" + _GOV + r"[第]?[\d一二三四五六七八九十]*届人大常委会")]
 _SINCE_RE = re.compile(r"(?:于|自|从)\s*(?P<d>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起")
 _PHONE_RE = re.compile(
     r"(?:电话|热线|联系方式)\s*[:]?\s*(?P<v>(?:\(?0\d{2,3}\)?\s*[-—]?\s*)?\d{7,8}(?:[-转]\d{1,5})?|1\d{10})"
@@ -191,6 +195,12 @@ def fill_meta(meta: PlanMeta, opening: list[Line], closing: Closing) -> None:
             meta.inspected_unit = closing.signatory.raw  # "对我公司…": the unit that signs the report
     elif byline := _AUDIT_BYLINE_RE.search(norm):
         meta.inspecting_group = raw[byline.start("group"): byline.end("group")]
+    if meta.inspected_unit is None and "审计" in (meta.inspecting_group or ""):
+        # a congress audit report covers a government's own budget: "广东省人民政府关于我省…",
+        # "《关于瑞金市2020年度…》", "在慈溪市十七届人大常委会…上"
+        government = next(filter(None, (p.search(norm) for p in _GOVERNMENT_RES)), None)
+        if government:
+            meta.inspected_unit = raw[government.start("u"): government.end("u")]
     if meta.period_start is None and (since := _SINCE_RE.search(norm)):
         meta.period_start = parse_date(since.group("d"))
     meta.feedback_date = _feedback_date(norm)
