@@ -150,9 +150,8 @@ def unsupported(root: etree._Element, source_name: str) -> list[DeployProblem]:
                                     EVENT_SUBPROCESS_HINT))
     problems.extend(refusal(source_name, task, "business rule tasks (DMN decisions) are not supported",
                             BUSINESS_RULE_HINT) for task in root.iter(bpmn("businessRuleTask")))
-    compensating = [e for e in root.iter(bpmn("compensateEventDefinition"))]
     problems.extend(refusal(source_name, e.getparent(), "compensation is not supported", COMPENSATION_HINT)
-                    for e in compensating)
+                    for e in root.iter(bpmn("compensateEventDefinition")))
     for process in root.iter(bpmn("process")):
         for start in process.iterchildren(bpmn("startEvent")):
             if start.find(f"{bpmn('timerEventDefinition')}/{bpmn('timeCycle')}") is not None:

@@ -28,15 +28,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
 
 # A task's fragment ('"<id>":{...}') and the fingerprint it was written from.
 Entry = tuple[tuple[Any, ...], str]
 Fragments = dict[Task, Entry]
 Encode = Callable[[Any], str]
-# The states whose fragments are kept between saves: all (bench/state_dump.py: incremental/full
-# 0.83 when only finished tasks were kept, 0.79 with every task; the property test holds either way).
-REUSED = TaskState.ANY_MASK
 
 
 class StateAssembler:
@@ -98,7 +94,9 @@ class _Run:
         self.fingerprints: dict[Task, object] = {}
 
     def fragment(self, task: Task) -> str:
-        if self.cached is None or not task.state & REUSED:
+        # every task's fragment is kept, finished or not (bench/state_dump.py: incremental/full 0.83 when
+        # only finished ones were, 0.79 now): the fingerprint, not the state, says whether it changed
+        if self.cached is None:
             return self.assembler.task_fragment(task)
         key = self._key(task)
         entry = self.cached.get(task)

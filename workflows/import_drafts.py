@@ -35,11 +35,11 @@ from .plan_import import (
     ParsedPlan,
     PlanImportError,
     XlsxRefused,
+    has_sheet,
     import_plan,
     parse_text,
     read_docx_text,
     read_xlsx_text,
-    sheet_names,
 )
 from .plans import MAX_SOURCE_NAME
 from .text_checks import check_text
@@ -96,7 +96,7 @@ def upload_kind(name: str, data: bytes = b"") -> DraftKind:
     if suffix in PLAN_SUFFIXES:
         return DraftKind.PLAN
     if suffix in LEDGER_SUFFIXES:
-        return DraftKind.LEDGER if not data or META_SHEET in _sheet_names(data) else DraftKind.PLAN
+        return DraftKind.LEDGER if not data or has_sheet(data, META_SHEET) else DraftKind.PLAN
     raise refuse_upload("suffix", "'{name}' is not a .docx, .txt or .xlsx file", name=name)
 
 
@@ -126,13 +126,6 @@ def read_plan_text(name: str, data: bytes, *, docx_max_xml_bytes: int) -> str:
     if controls > max(8, len(sample) // 50):
         raise refuse_upload("binary", "'{name}' is not a text file", name=name)
     return text
-
-
-def _sheet_names(data: bytes) -> list[str]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.xlsx"
-        path.write_bytes(data)
-        return sheet_names(path)
 
 
 def _xlsx_text(name: str, data: bytes, max_xml_bytes: int) -> str:

@@ -271,3 +271,17 @@ def test_a_workbook_claiming_the_whole_sheet_is_read_only_as_far_as_it_has_cells
     started = time.monotonic()
     assert parse_file(bomb).summary_line() == "parts: 1  problems: 1  measures: 1  unassigned: 0"
     assert time.monotonic() - started < 2
+
+
+def test_the_ledger_check_reads_only_the_workbooks_sheet_list(tmp_path):
+    import zipfile
+
+    from workflows.plan_import import has_sheet
+
+    assert not has_sheet(b"not a zip", "_meta")
+    bare = tmp_path / "bare.zip"
+    with zipfile.ZipFile(bare, "w") as package:
+        package.writestr("xl/sharedStrings.xml", "<sst/>")  # no workbook.xml: not ours, nothing else read
+    assert not has_sheet(bare.read_bytes(), "_meta")
+    office = office_ledger(tmp_path / "office.xlsx").read_bytes()
+    assert has_sheet(office, "Sheet") and not has_sheet(office, "_meta")

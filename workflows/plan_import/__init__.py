@@ -39,12 +39,12 @@ from .tree import (
     StatedStats,
     UnassignedLine,
 )
-from .xlsx import XlsxRefused, read_xlsx_text, sheet_names
+from .xlsx import XlsxRefused, has_sheet, read_xlsx_text
 
 __all__ = [
     "XlsxRefused",
     "read_xlsx_text",
-    "sheet_names",
+    "has_sheet",
     "DOUBTFUL_BELOW",
     "RULES",
     "round_kind",
