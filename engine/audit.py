@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .loaded_rows import table_of
 from .models import AuditEntry
+from .request_context import current_request_id
 
 _AUDIT = table_of(AuditEntry)
 
@@ -25,9 +26,13 @@ def record(
     bpmn_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one audit entry in the unit of work's transaction (never updated, never deleted)."""
+    """Append one audit entry in the unit of work's transaction (never updated, never deleted).
+
+    The entry carries the id of the request or scheduler tick in progress (``engine.request_context``),
+    so a row can be traced to the log lines of the same unit of work."""
     # Straight to the connection: the ORM's bulk-insert path and autoflush cost more than the insert.
     session.connection().execute(insert(_AUDIT), [{
         "at": at, "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
         "bpmn_id": bpmn_id, "detail": detail,
+        "request_id": current_request_id(),
     }])

@@ -24,10 +24,11 @@ FORGOTTEN_AFTER = timedelta(days=7)
 
 def record_heartbeat(
     session: Session, replica: str, *, started_at: datetime, at: datetime, next_tick_at: datetime | None,
-    fired: int, error: str | None,
+    fired: int, error: str | None, tick_done: bool = True,
 ) -> None:
     """Upsert ``replica``'s row: alive at ``at``, next tick at ``next_tick_at``, ``fired`` instances
-    advanced by its last tick, and ``error`` (None: the tick went well). Flushes."""
+    advanced by its last tick, and ``error`` (None: the tick went well); ``tick_done`` counts a
+    finished tick (False: a beat during a long one). Flushes."""
     row = session.get(SchedulerHeartbeat, replica)
     if row is None:
         row = SchedulerHeartbeat(replica=replica, started_at=started_at)
@@ -36,6 +37,9 @@ def record_heartbeat(
     row.next_tick_at = next_tick_at
     row.last_fired = fired
     row.last_error = error
+    if tick_done:
+        row.ticks = (row.ticks or 0) + 1
+        row.failed_ticks = (row.failed_ticks or 0) + (1 if error is not None else 0)
     session.execute(
         delete(SchedulerHeartbeat)
         .where(SchedulerHeartbeat.replica != replica, SchedulerHeartbeat.last_tick_at < at - FORGOTTEN_AFTER)
@@ -54,6 +58,8 @@ class ReplicaState:
     next_tick_at: datetime | None
     last_fired: int
     last_error: str | None
+    ticks: int
+    failed_ticks: int
     age: timedelta  # since its last tick (or its start, before its first tick)
     stopped: bool
 
@@ -83,7 +89,8 @@ def scheduler_status(session: Session, now: datetime, *, interval_seconds: float
     for row in session.scalars(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.replica)):
         age = now - (row.last_tick_at or row.started_at)
         replicas.append(ReplicaState(row.replica, row.started_at, row.last_tick_at, row.next_tick_at,
-                                     row.last_fired, row.last_error, age, stopped=age > silent))
+                                     row.last_fired, row.last_error, row.ticks or 0, row.failed_ticks or 0, age,
+                                     stopped=age > silent))
     due, retrying, oldest = session.execute(
         select(func.count(Timer.id), func.count(Timer.id).filter(Timer.attempts > 0), func.min(Timer.due_at))
         .where(Timer.due_at <= now, Timer.attempts < MAX_TIMER_ATTEMPTS)

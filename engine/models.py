@@ -182,6 +182,8 @@ class AuditEntry(Base):
     task_id: Mapped[int | None] = mapped_column(Integer)
     bpmn_id: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # The web request or scheduler tick that wrote it (engine.request_context), as its log lines show it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ServiceIncident(Base):
@@ -220,6 +222,9 @@ class SchedulerHeartbeat(Base):
     next_tick_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_fired: Mapped[int] = mapped_column(Integer, default=0)  # instances advanced by the last tick
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Counted since the replica started (its row is its own): Prometheus counters of ticks per replica.
+    ticks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_ticks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def task_is_claimable_by(task: HumanTask, key: str, groups: frozenset[str], units: frozenset[str]) -> bool:

@@ -21,6 +21,7 @@ from .actor import Actor
 from .audit import record
 from .loaded_rows import as_loaded, table_of
 from .models import AuditEntry, HumanTask, TaskStatus
+from .request_context import current_request_id
 
 TASKS = table_of(HumanTask)
 AUDIT = table_of(AuditEntry)
@@ -42,9 +43,10 @@ def _claim_statements() -> tuple[Update, Select[Any]]:
     )
     claimed = won.cte("claimed")
     audited = insert(AUDIT).from_select(
-        ["at", "actor", "action", "instance_id", "task_id", "bpmn_id"],
+        ["at", "actor", "action", "instance_id", "task_id", "bpmn_id", "request_id"],
         select(bindparam("now", type_=AUDIT.c.at.type), bindparam("actor", type_=AUDIT.c.actor.type),
-               literal("claim", AUDIT.c.action.type), claimed.c.instance_id, claimed.c.id, claimed.c.bpmn_id),
+               literal("claim", AUDIT.c.action.type), claimed.c.instance_id, claimed.c.id, claimed.c.bpmn_id,
+               bindparam("request_id", type_=AUDIT.c.request_id.type)),
     ).cte("audited")
     return won, select(claimed).add_cte(audited)
 
@@ -66,7 +68,7 @@ def claim_row(session: Session, task_id: int, actor: Actor, now: datetime) -> Hu
     None when the claim was refused (the caller reads the row to say why); nothing was written then.
     """
     params = {"task_id": task_id, "actor": actor.key, "now": now, "groups": sorted(actor.groups),
-              "units": sorted(actor.units)}
+              "units": sorted(actor.units), "request_id": current_request_id()}
     connection = session.connection()
     if connection.dialect.name == "postgresql":  # the audit entry in the same round trip
         row = connection.execute(_CLAIM_AUDITED, params).one_or_none()

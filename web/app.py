@@ -8,12 +8,14 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+import click
+from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 
 from engine import WorkflowEngine
 from engine.db import make_engine, make_session_factory
+from engine.request_context import current_request_id, reset_request_id, sane_request_id, set_request_id
 
 from . import (
     admin,
@@ -30,6 +32,8 @@ from . import (
     imports,
     inbox,
     ledger,
+    logging_setup,
+    metrics,
     navigation,
     problems,
     public,
@@ -60,6 +64,7 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -78,6 +83,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         __name__, instance_relative_config=True, instance_path=os.environ.get("RECTIFLOW_INSTANCE_PATH")
     )
     app.config.update(load_config(overrides, instance_path=app.instance_path))
+    if click.get_current_context(silent=True) is None:
+        # A web process (gunicorn's workers): its log is its output. A command keeps its own
+        # (``rectiflow scheduler`` sets this up itself, web.scheduler.run_blocking).
+        logging_setup.configure_logging(app.config["LOG_FORMAT"])
     _ensure_secret_key(app)
 
     db_engine = objects.get("DB_ENGINE") or _database(app.config)
@@ -91,6 +100,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         workflow_engine=workflow_engine,
     )
 
+    # First of all hooks: whatever a later hook logs or audits carries the request's id.
+    app.before_request(_begin_request_id)
+    app.teardown_request(_end_request_id)
     db_session.init_app(app)
     i18n.init_app(app)
     steps.init_app(app)
@@ -102,6 +114,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     report_assets.init_app(app)
     init_cli(app)  # the command line is the app's: `rectiflow` reads the same configuration
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     for area in (inbox, tasks, evidence, delegation, reminders, ledger, problems, dashboard, imports, public, vendor,
                  admin):
         app.register_blueprint(area.bp)
@@ -132,4 +145,19 @@ def _ensure_secret_key(app: Flask) -> None:
 def _add_security_headers(response: Response) -> Response:
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    request_id = current_request_id()
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
     return response
+
+
+def _begin_request_id() -> None:
+    # A proxy's or client's id is kept when it is a plain token, so one id follows a request across
+    # services; anything else (too long, odd characters: log or header injection) gets a fresh one.
+    g.request_id_token = set_request_id(sane_request_id(request.headers.get(REQUEST_ID_HEADER)))
+
+
+def _end_request_id(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        reset_request_id(token)

@@ -1,6 +1,6 @@
 """Signing in and out, and who may see what.
 
-Every page needs a signed-in person except the login page, ``/health``,
+Every page needs a signed-in person except the login page, ``/health``, ``/ready``, ``/metrics``,
 static files and ``/public/...``. The person is loaded through the request's
 session; ``current_actor()`` is how routes hand the person to the engine.
 
@@ -45,6 +45,8 @@ login_manager = LoginManager()
 # Endpoints anyone may open; everything else needs a signed-in person.
 PUBLIC_ENDPOINTS = frozenset({"static", "report_stylesheet", "auth.login", "health.health", "vendor.asset",
                               "public.index", "public.publication", "public.feedback"})
+# Probes and the Prometheus scrape: no session; /metrics checks its own bearer token (web.metrics).
+PUBLIC_ENDPOINTS |= {"health.ready", "metrics.metrics"}
 PUBLIC_PATH_PREFIX = "/public/"
 API_PATH_PREFIX = "/api/"
 # The API's description and its docs page: public, they hold no data.

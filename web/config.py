@@ -108,6 +108,14 @@ Keys:
     JSON API requests per personal token, and per address without one (the browser session);
     more are answered 429 with ``Retry-After``. E.g. "10/second;600/hour" (checked by ``web.api``).
 ``SERVICES`` (notify, set_deadline), ``HTTP_POST_HOSTS`` (none): what service tasks may call (web.service_settings).
+``READY_REQUIRE_SCHEDULER`` (true)
+    Whether ``/ready`` also needs a scheduler heartbeat heard within three tick intervals; turn it
+    off where no ``rectiflow scheduler`` runs (``rectiflow serve`` runs its own and beats too).
+``METRICS_TOKEN`` (none: ``/metrics`` answers 404)
+    The bearer token Prometheus sends to scrape ``/metrics`` (16 characters or more; web.metrics).
+``LOG_FORMAT`` (``text``)
+    ``text`` or ``json`` (one object per line with time, level, logger, message and request id),
+    for web workers and ``rectiflow scheduler`` (web.logging_setup).
 
 Test-only keys (not read from files or the environment): ``DB_ENGINE`` (an
 already built SQLAlchemy engine) and ``ENGINE_CLOCK`` (the workflow engine's clock).
@@ -119,21 +127,16 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config, current_app
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from workflows.evidence_store import DEFAULT_EXTENSIONS as DEFAULT_EVIDENCE_EXTENSIONS
-from workflows.evidence_store import FILE_TYPES as EVIDENCE_FILE_TYPES
 
-from .mailer import smtp_settings
-from .service_settings import service_registry
+from .config_validation import ConfigError, validate
 
 ENV_PREFIX = "RECTIFLOW_"
 INSTANCE_FILE = "rectiflow.cfg"
-SUPPORTED_LANGUAGES = ("zh_CN", "en")
 # Objects only tests hand to create_app (see its _OBJECT_KEYS); never read from a file or the environment.
 TEST_ONLY_KEYS = ("DB_ENGINE", "ENGINE_CLOCK")
 
@@ -180,14 +183,11 @@ DEFAULTS: dict[str, Any] = {
     "API_RATE_LIMIT_ANON": "120/minute",
     "SERVICES": ["notify", "set_deadline"], "HTTP_POST_HOSTS": [],  # web.service_settings
     "DB_POOL_SIZE": 5,  # PostgreSQL connections kept open per process: a web worker's threads + 1
+    "READY_REQUIRE_SCHEDULER": True, "METRICS_TOKEN": None, "LOG_FORMAT": "text",  # web.health, web.metrics
 }
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-
-
-class ConfigError(Exception):
-    """A setting has a value Rectiflow cannot run with; the message names the setting."""
 
 
 def load_config(
@@ -212,7 +212,7 @@ def load_config(
     if overrides:
         config.update(overrides)
     settings = dict(config)
-    _validate(settings)
+    validate(settings)
     settings["DATABASE_URL"] = _absolute_sqlite_url(settings["DATABASE_URL"])
     settings["UPLOAD_DIR"] = str(Path(settings["UPLOAD_DIR"]).expanduser().resolve())
     evidence_dir = settings["EVIDENCE_DIR"] or Path(instance_path or os.getcwd()) / "evidence"
@@ -250,141 +250,6 @@ def _parse(name: str, raw: str, default: Any) -> Any:
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
     return raw or None  # an empty SECRET_KEY means "none set"
-
-
-def _validate(settings: dict[str, Any]) -> None:
-    url = settings.get("DATABASE_URL")
-    if not isinstance(url, str) or not url.strip():
-        raise ConfigError("DATABASE_URL must not be empty")
-    try:
-        make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
-    _validate_url_timeouts(make_url(url).query)
-    for key, minimum in (("SCHEDULER_INTERVAL_SECONDS", 1), ("MAX_CONTENT_LENGTH", 1), ("DOCX_MAX_XML_BYTES", 1),
-                         ("DB_POOL_SIZE", 1)):
-        value = settings.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{key} must be a whole number, got {value!r}")
-        if value < minimum:
-            raise ConfigError(f"{key} must be at least {minimum}, got {value}")
-    for key in ("SCHEDULER_ENABLED", "WTF_CSRF_ENABLED", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SECURE"):
-        if not isinstance(settings.get(key), bool):
-            raise ConfigError(f"{key} must be true or false, got {settings.get(key)!r}")
-    languages = settings.get("LANGUAGES")
-    if not isinstance(languages, list | tuple) or not languages:
-        raise ConfigError(f"LANGUAGES must list at least one of {', '.join(SUPPORTED_LANGUAGES)}")
-    unknown = [lang for lang in languages if lang not in SUPPORTED_LANGUAGES]
-    if unknown:
-        raise ConfigError(
-            f"LANGUAGES: unknown language {', '.join(map(str, unknown))}; "
-            f"supported: {', '.join(SUPPORTED_LANGUAGES)}"
-        )
-    settings["LANGUAGES"] = list(languages)
-    if settings.get("BABEL_DEFAULT_LOCALE") not in languages:
-        raise ConfigError(
-            f"BABEL_DEFAULT_LOCALE {settings.get('BABEL_DEFAULT_LOCALE')!r} is not one of LANGUAGES"
-        )
-    if settings.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict", "None", None):
-        raise ConfigError("SESSION_COOKIE_SAMESITE must be Lax, Strict or None")
-    secret = settings.get("SECRET_KEY")
-    if secret is not None and not (isinstance(secret, str | bytes) and secret):
-        raise ConfigError("SECRET_KEY must be a non-empty string")
-    upload_dir = settings.get("UPLOAD_DIR")
-    if not isinstance(upload_dir, str | Path) or not str(upload_dir).strip():
-        raise ConfigError("UPLOAD_DIR must not be empty")
-    _validate_sign_in(settings)
-    _validate_evidence(settings)
-    _validate_display(settings)
-    _validate_reminders(settings)
-
-
-def _validate_url_timeouts(query: Mapping[str, Any]) -> None:
-    # SQLite's busy timeout may be a fraction of a second; libpq takes whole seconds.
-    for name, kind, what in (("timeout", float, "a number"), ("connect_timeout", int, "a whole number")):
-        raw = query.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = kind(raw)
-        except (TypeError, ValueError):
-            seconds = -1
-        if not seconds >= 0:  # also refuses NaN
-            raise ConfigError(f"DATABASE_URL: {name} must be {what} of seconds >= 0, got {raw!r}")
-
-
-def _validate_sign_in(settings: dict[str, Any]) -> None:
-    for key in _SIGN_IN_KEYS:
-        value = settings.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{key} must be a whole number, got {value!r}")
-        if value < 1:
-            raise ConfigError(f"{key} must be at least 1, got {value}")
-    if settings["LOGIN_LOCKOUT_MAX_SECONDS"] < settings["LOGIN_LOCKOUT_SECONDS"]:
-        raise ConfigError("LOGIN_LOCKOUT_MAX_SECONDS must be at least LOGIN_LOCKOUT_SECONDS")
-
-
-def _validate_display(settings: dict[str, Any]) -> None:
-    zone = settings.get("DISPLAY_TIMEZONE")
-    if not isinstance(zone, str) or not _is_time_zone(zone):
-        raise ConfigError(f"DISPLAY_TIMEZONE is not a known time zone (e.g. Asia/Shanghai): {zone!r}")
-    window = settings.get("WARNING_WINDOW_DAYS")
-    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
-        raise ConfigError(f"WARNING_WINDOW_DAYS must be a whole number >= 0, got {window!r}")
-
-
-def _validate_reminders(settings: dict[str, Any]) -> None:
-    for key in ("REMINDER_REPEAT_DAYS", "VERIFICATION_WAIT_DAYS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS"):
-        value = settings.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
-    try:
-        smtp_settings(settings)
-        service_registry(settings)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _validate_evidence(settings: dict[str, Any]) -> None:
-    for key in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_FILES", "FEEDBACK_RATE_LIMIT", "FEEDBACK_RATE_WINDOW_SECONDS",
-                "FEEDBACK_MAX_BYTES"):
-        value = settings.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{key} must be a whole number >= 1, got {value!r}")
-    folder = settings.get("EVIDENCE_DIR")
-    if folder is not None and (not isinstance(folder, str | Path) or not str(folder).strip()):
-        raise ConfigError("EVIDENCE_DIR must be a folder (or unset for <instance folder>/evidence)")
-    raw = settings.get("EVIDENCE_EXTENSIONS")
-    if isinstance(raw, str):
-        raw = raw.split(",")
-    if not isinstance(raw, list | tuple | set | frozenset) or not all(isinstance(e, str) for e in raw):
-        raise ConfigError(f"EVIDENCE_EXTENSIONS must list file extensions, got {raw!r}")
-    extensions = sorted({e.strip().lower().lstrip(".") for e in raw} - {""})
-    unknown = [e for e in extensions if e not in EVIDENCE_FILE_TYPES]
-    if unknown or not extensions:
-        raise ConfigError(
-            f"EVIDENCE_EXTENSIONS: {', '.join(unknown) or 'none given'}; "
-            f"supported (their content can be checked): {', '.join(EVIDENCE_FILE_TYPES)}"
-        )
-    settings["EVIDENCE_EXTENSIONS"] = extensions
-
-
-def _is_time_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown name, a path, a folder of zones
-        return False
-    return True
-
-
-_SIGN_IN_KEYS = (
-    "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-    "LOGIN_MAX_FAILURES_PER_ADDRESS",
-    "LOGIN_FAILURE_WINDOW_SECONDS",
-    "LOGIN_LOCKOUT_SECONDS",
-    "LOGIN_LOCKOUT_MAX_SECONDS",
-    "SESSION_MAX_AGE_SECONDS",
-)
 
 
 def _absolute_sqlite_url(url: str) -> str:

@@ -24,6 +24,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from engine.request_context import new_request_id, request_id_scope
+
+from .logging_setup import configure_logging
 from .reminder_jobs import run_reminder_jobs
 from .services import Services, services
 from .timer_jobs import Replica, fire_due_timers
@@ -37,7 +40,13 @@ def run_tick(found: Services, now: datetime | None = None, *, replica: Replica |
     replica's heartbeat, then run the reminder jobs; returns the instances advanced.
 
     Nothing escapes: a failure is logged (and kept in the heartbeat), and the next tick tries again.
+    The tick is one traceable unit: its log lines and audit rows carry the id ``tick-<hex>``.
     """
+    with request_id_scope(f"tick-{new_request_id()}"):
+        return _tick(found, now, replica)
+
+
+def _tick(found: Services, now: datetime | None, replica: Replica | None) -> list[int]:
     run = fire_due_timers(found, now, progress=replica.beat_while_busy(found) if replica else None)
     if run.advanced or run.failed:
         log.info("timers fired in %d instance(s), %d failed", len(run.advanced), len(run.failed))
@@ -116,11 +125,8 @@ def start_background(app: Flask, *, use_reloader: bool = False) -> BackgroundSch
 
 def run_blocking(app: Flask) -> None:
     """Run the scheduler in the foreground (its own process beside gunicorn), logging what it fires."""
-    if not logging.getLogger().handlers:  # a process of its own: its log is its only output
-        # Warnings from everyone (a failing timer, a lost heartbeat); what the scheduler fired from
-        # web.*; not SpiffWorkflow's line per task nor APScheduler's line per tick.
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("web").setLevel(logging.INFO)
+    # A process of its own: its log is its only output (warnings, and what web.* fired).
+    configure_logging(app.config["LOG_FORMAT"])
     scheduler = BlockingScheduler(timezone="UTC")
     _configure(scheduler, app)
     scheduler.start()

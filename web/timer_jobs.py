@@ -104,15 +104,17 @@ class Replica:
         """The replica ``host:pid``."""
         return cls(f"{socket.gethostname()}:{os.getpid()}", started_at, interval_seconds, next_tick)
 
-    def beat(self, found: Services, *, fired: int, error: str | None) -> None:
-        """Record that this replica is alive, in a small transaction of its own; a failure is only logged."""
+    def beat(self, found: Services, *, fired: int, error: str | None, tick_done: bool = True) -> None:
+        """Record that this replica is alive, in a small transaction of its own; a failure is only logged.
+
+        ``tick_done``: a tick ended (counted); False for a beat in the middle of a long tick."""
         at = found.workflow_engine.clock()
         # A tick longer than the interval is followed at once by the next (never earlier than now).
         next_tick = max(self.next_tick() or at + timedelta(seconds=self.interval_seconds), at)
         try:
             with found.unit_of_work() as session:
                 record_heartbeat(session, self.name, started_at=self.started_at, at=at, next_tick_at=next_tick,
-                                 fired=fired, error=error)
+                                 fired=fired, error=error, tick_done=tick_done)
         except Exception as exc:
             log.warning("scheduler heartbeat not recorded: %s", _first_line(exc))
         self._beaten = time.monotonic()
@@ -123,7 +125,7 @@ class Replica:
 
         def progress(run: TimerRun) -> None:
             if time.monotonic() - self._beaten >= self.interval_seconds:
-                self.beat(found, fired=len(run.advanced), error=None)
+                self.beat(found, fired=len(run.advanced), error=None, tick_done=False)
 
         return progress
 

@@ -152,6 +152,9 @@ OPEN_TO_ALL: dict[tuple[str, str], tuple[str, dict[str, str] | None, int, int]] 
     # A wrong password is refused with the form again, whoever asks (signing in itself: build_world).
     ("auth.login", "POST"): ("/login", {"login": "officer1", "password": "wrong-password"}, 200, 200),
     ("health.health", "GET"): ("/health", None, 200, 200),
+    # Not ready (no scheduler heartbeat in this world) and metrics off (no METRICS_TOKEN), for everyone alike.
+    ("health.ready", "GET"): ("/ready", None, 503, 503),
+    ("metrics.metrics", "GET"): ("/metrics", None, 404, 404),
     ("report_stylesheet", "GET"): ("/static/report.css", None, 200, 200),
     ("static", "GET"): ("/static/app.css", None, 200, 200),
     # Browser libraries from npm (web/vendor.py): public files, like the stylesheet.
