@@ -33,6 +33,7 @@ from .properties import CANDIDATE_GROUP, CANDIDATE_UNIT, CANDIDATE_USER, DUE, EV
 from .property_values import checked_due, checked_text
 from .script_env import SandboxScriptEngine
 from .serialization import StateSerializer
+from .state_versions import StateVersionError
 from .step_limits import check_time
 from .timers import all_tasks, waiting_timers
 
@@ -132,10 +133,26 @@ class InstanceStore:
         return Live("", None, open_tasks, timers)
 
     def deserialise(self, instance: ProcessInstance) -> BpmnWorkflow:
-        spec, subs = self._specs_by_id(instance.definition_id, lambda: instance.definition.specs)
-        workflow = self.serializer.load_state(instance.state, spec, subs)
+        """The instance's workflow from its stored state (upgraded in memory when an older release wrote it).
+
+        A state or specs this code cannot read are refused naming the instance; nothing is written.
+        """
+        try:
+            spec, subs = self._specs_by_id(instance.definition_id, lambda: instance.definition.specs)
+            workflow = self.serializer.load_state(instance.state, spec, subs)
+        except StateVersionError as exc:
+            raise StateVersionError(f"process instance {instance.id} ({instance.business_key or 'no business key'}) "
+                                    f"cannot be loaded: {exc}") from None
         workflow.script_engine = self.script_engine
         return workflow
+
+    def rewrite_state(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Store a loaded workflow again, unchanged but for its layout and version (under a new version token).
+
+        Nothing ran, so the task, timer and event rows still match and ``updated_at`` is kept.
+        """
+        compact(workflow)
+        self._write_state(session, instance, self._dump(workflow), instance.updated_at, completed=False)
 
     def save(
         self,

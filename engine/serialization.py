@@ -25,10 +25,12 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
-from . import json_codec
+from . import json_codec, state_versions
 from .state_fragments import Fragments, StateAssembler
+from .state_versions import SERIALIZER_VERSION, VERSION_KEY, StateVersionError
 
-STATE_VERSION = "rectiflow-1"
+# The layout every state is written in; the SpiffWorkflow serializer version is recorded beside it.
+STATE_VERSION = state_versions.FORMAT
 
 
 class _TaskConverter(TaskConverter):
@@ -108,10 +110,21 @@ class StateSerializer:
         return {
             "spec": self.registry.convert(spec),
             "subprocess_specs": {name: self.registry.convert(s) for name, s in subprocess_specs.items()},
+            VERSION_KEY: SERIALIZER_VERSION,
         }
 
     def specs_from_dict(self, dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
-        """Rebuild spec objects from their stored form."""
+        """Rebuild spec objects from their stored form.
+
+        Specs stored without a version were deployed under SpiffWorkflow 3.2.0 (serializer "1.5"),
+        as every Rectiflow release before the version was recorded. Specs of any other version
+        are refused: SpiffWorkflow migrates specs only along with a workflow's tasks, and a
+        process version's specs are rebuilt from its diagram by deploying it again.
+        """
+        written_by = dct.get(VERSION_KEY, "1.5")
+        if written_by != SERIALIZER_VERSION:
+            raise StateVersionError(f"its process version's specs were written by SpiffWorkflow serializer "
+                                    f"{written_by!r}, not {SERIALIZER_VERSION!r} as this Rectiflow reads them")
         spec = self.registry.restore(_copy(dct["spec"]))
         subs = {name: self.registry.restore(_copy(s)) for name, s in dct["subprocess_specs"].items()}
         return spec, subs
@@ -154,11 +167,26 @@ class StateSerializer:
     def load_state(
         self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
     ) -> BpmnWorkflow:
-        """Rebuild a workflow from its stored state and its version's specs."""
+        """Rebuild a workflow from its stored state and its version's specs.
+
+        A state of an older layout or SpiffWorkflow serializer version is upgraded first
+        (:mod:`engine.state_versions`); the next save writes the current ones. One that cannot be
+        (newer, unknown) raises ``StateVersionError``. A current state pays two string compares.
+        """
         dct = json_codec.loads(text)
-        if dct.pop("format", None) != STATE_VERSION:
-            raise ValueError("unknown workflow state format")
+        layout, written_by = dct.pop("format", None), dct.pop(VERSION_KEY, None)
+        if layout != STATE_VERSION or written_by != SERIALIZER_VERSION:
+            dct = state_versions.upgrade(dct, layout, written_by, lambda: self.specs_to_dict(spec, subprocess_specs))
         return self._converter.restore_with_specs(dct, spec, subprocess_specs)
+
+    @staticmethod
+    def is_current(text: str) -> bool:
+        """Whether stored state text ends as this code writes it: current layout and serializer version."""
+        return text.endswith(CURRENT_TAIL)
+
+
+# The end of every state this code writes (the assembler writes these two keys last).
+CURRENT_TAIL = f'"format":"{STATE_VERSION}","{VERSION_KEY}":"{SERIALIZER_VERSION}"}}'
 
 
 def _copy(value: Any) -> Any:
