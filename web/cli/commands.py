@@ -11,12 +11,15 @@ import click
 from flask import Flask
 
 from . import (
+    backup,
+    config_check,
     database,
     deadlines,
     demo,
     flags,
     incidents,
     ledger,
+    migrate_data,
     people,
     plans,
     processes,
@@ -42,6 +45,9 @@ COMMANDS: list[click.Command] = [
     *plans.COMMANDS,
     *processes.COMMANDS,
     *serve.COMMANDS,
+    *config_check.COMMANDS,
+    *backup.COMMANDS,
+    *migrate_data.COMMANDS,
 ]
 
 

@@ -9,23 +9,41 @@ from flask import current_app
 
 from engine.deploy import check_diagram
 from engine.services import ServiceRegistry
+from engine.state_upgrade import upgrade_stored_states
 from web.service_settings import service_registry
 from web.services import Services
-from workflows.schema import deploy_bundled, head_revision, upgrade
+from workflows.schema import SCHEMA_LOCK_SECONDS, SchemaLockTimeout, deploy_bundled, head_revision, schema_lock, upgrade
 
 from .app_context import pass_schema_services, pass_services
-from .failures import display_url, failures
+from .failures import display_url, fail, failures
 
 
 @click.command("init-db")
 @click.option("--user", "login", default="admin", show_default=True, help="who deploys (for the audit log)")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=SCHEMA_LOCK_SECONDS, show_default=True,
+              metavar="SECONDS", help="how long to wait for another init-db setting up the same database")
 @pass_schema_services
-def init_db(found: Services, login: str) -> None:
-    """Create or upgrade the database schema (Alembic migrations) and deploy the bundled diagrams."""
+def init_db(found: Services, login: str, wait: float) -> None:
+    """Create or upgrade the database schema (Alembic migrations) and deploy the bundled diagrams.
+
+    Safe to run from several processes at once (containers starting together): one migrates and
+    deploys under a database-wide lock, the others wait for it and find everything done.
+    """
+    def waiting() -> None:
+        click.echo("waiting for another 'rectiflow init-db' on this database to finish ...", err=True)
+
     with failures():
-        before = upgrade(found.db_engine)
-        with found.unit_of_work() as session:
-            lines = deploy_bundled(session, found.workflow_engine, actor=login)
+        try:
+            with schema_lock(found.db_engine, wait=wait, on_wait=waiting):
+                before = upgrade(found.db_engine)
+                with found.unit_of_work() as session:
+                    lines = deploy_bundled(session, found.workflow_engine, actor=login)
+                # States saved by an older SpiffWorkflow serializer are upgraded now rather than on first load.
+                states = upgrade_stored_states(found.workflow_engine, found.session_factory)
+                if states.upgraded or states.refused:
+                    lines.append(states.summary())
+        except SchemaLockTimeout as exc:
+            fail(str(exc))
     head = head_revision()
     if before.current == head:
         schema = f"schema at revision {head}, already current"
