@@ -8,6 +8,7 @@ settings come from ``RECTIFLOW_*`` variables and the instance file (web/config.p
 ``GUNICORN_BIND``    address to listen on (default ``0.0.0.0:8000``)
 ``GUNICORN_THREADS`` threads per worker (default 4; ``RECTIFLOW_DB_POOL_SIZE`` should be threads + 1)
 ``PROMETHEUS_MULTIPROC_DIR`` where the workers' metrics files live; emptied when the server starts
+``RECTIFLOW_LOG_FORMAT``  ``json``: gunicorn's own log and access lines are JSON objects too (web.logging_setup)
 """
 
 from __future__ import annotations
@@ -32,6 +33,24 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's default line, plus the request id the app answered with (the id in the audit rows it wrote).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-request-id}o)s'
+if os.environ.get("RECTIFLOW_LOG_FORMAT", "").strip().lower() == "json":
+    # The root logger is left without a handler: the app installs its own (JSON, with request ids) on it.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "web.logging_setup.JsonFormatter"}},
+        "handlers": {
+            "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+        },
+        "root": {"level": "WARNING", "handlers": []},
+    }
 proc_name = "rectiflow-web"
 # No control socket: it would be created in $HOME, which the service user may not have (or share).
 control_socket_disable = True

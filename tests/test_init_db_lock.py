@@ -135,3 +135,32 @@ def test_init_db_waits_for_the_lock_a_bounded_time_then_says_why(fresh_database:
         assert "alembic_version" not in fresh_database.dialect.get_table_names(connection)
     assert CliRunner().invoke(main, ["init-db"]).exit_code == 0  # the lock ended with its holder
     assert revision(fresh_database) == head_revision()
+
+
+def test_init_db_upgrades_states_an_earlier_release_saved(fresh_database: Engine, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from engine import FixedClock, ProcessInstance, WorkflowEngine
+    from engine.serialization import CURRENT_TAIL
+
+    from .conftest import START
+    from .engine.test_state_migration import insert_instance, plain_state
+
+    for key in [key for key in os.environ if key.startswith("RECTIFLOW_")]:
+        monkeypatch.delenv(key)
+    for key, value in environment(fresh_database, tmp_path).items():
+        if key.startswith("RECTIFLOW_"):
+            monkeypatch.setenv(key, value)
+    first = CliRunner().invoke(main, ["init-db"])
+    assert first.exit_code == 0 and "workflow states" not in first.output  # nothing to upgrade: not mentioned
+    with Session(fresh_database) as session, session.begin():
+        old = insert_instance(session, WorkflowEngine(clock=FixedClock(START)), plain_state("3.1.2")).id
+
+    result = CliRunner().invoke(main, ["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert "workflow states: 1 upgraded to rectiflow-2 (SpiffWorkflow serializer 1.5)" in result.output.splitlines()
+    with Session(fresh_database) as session:
+        assert session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == old)).endswith(CURRENT_TAIL)

@@ -209,3 +209,53 @@ def test_the_entrypoint_runs_any_other_command_as_given() -> None:
     ran = subprocess.run([str(DEPLOY / "entrypoint.sh"), "echo", "整改通"], capture_output=True, text=True,
                          timeout=30, check=True)
     assert ran.stdout == "整改通\n"
+
+
+def test_gunicorn_logs_json_with_the_request_id_when_the_app_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import json
+    import logging
+
+    from gunicorn.glogging import Logger
+
+    def gunicorn_logger(log_format: str | None, stream: io.StringIO) -> Logger:
+        if log_format is None:
+            monkeypatch.delenv("RECTIFLOW_LOG_FORMAT", raising=False)
+        else:
+            monkeypatch.setenv("RECTIFLOW_LOG_FORMAT", log_format)
+        settings: dict[str, object] = {"__file__": str(DEPLOY / "gunicorn.conf.py")}
+        exec(compile((DEPLOY / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
+        config = Config()
+        for name in ("accesslog", "errorlog", "access_log_format", "logconfig_dict"):
+            if name in settings:
+                config.set(name, settings[name])
+        monkeypatch.setattr(sys, "stdout", stream)
+        monkeypatch.setattr(sys, "stderr", stream)
+        return Logger(config)
+
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
+    try:
+        stream = io.StringIO()
+        logger = gunicorn_logger("json", stream)
+        request = type("Request", (), {"method": "GET", "path": "/ready", "query": "", "uri": "/ready",
+                                       "version": (1, 1), "headers": [], "scheme": "http"})()
+        response = type("Response", (), {"status": "200 OK", "status_code": 200, "sent": 15,
+                                         "headers": [("X-Request-ID", "abc123")]})()
+        environ = {"REMOTE_ADDR": "10.0.0.9", "REQUEST_METHOD": "GET", "RAW_URI": "/ready",
+                   "SERVER_PROTOCOL": "HTTP/1.1"}
+        from datetime import timedelta
+        logger.access(response, request, environ, timedelta(milliseconds=12))
+        logger.error("worker %s died", 4711)
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["logger"] for line in lines] == ["gunicorn.access", "gunicorn.error"]
+        assert '"GET /ready HTTP/1.1" 200' in lines[0]["message"] and lines[0]["message"].endswith("abc123")
+        assert lines[1]["message"] == "worker 4711 died" and lines[1]["level"] == "ERROR"
+
+        stream = io.StringIO()
+        logger = gunicorn_logger(None, stream)  # text: gunicorn's own lines, still with the request id
+        logger.access(response, request, environ, timedelta(milliseconds=12))
+        assert not stream.getvalue().startswith("{") and stream.getvalue().rstrip().endswith("abc123")
+    finally:  # gunicorn's dictConfig replaced the root logger's handlers (the test runner's capture among them)
+        root.handlers[:] = root_handlers
+        root.setLevel(root_level)
