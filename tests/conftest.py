@@ -20,12 +20,28 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug import security
 
 import workflows.models  # noqa: F401  (registers the domain tables)
+import workflows.people
 from engine import FixedClock, WorkflowEngine
 from engine.db import Base, make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Passwords are hashed at production strength (werkzeug's scrypt, N=2**15: ~0.14 s a hash or a check here)
+# by the code and by every `rectiflow` process the tests start; in this process the suite's thousands of
+# people and sign-ins use a cheap scrypt instead (checks read the method from the hash). What production
+# uses is checked in tests/workflows/test_password_strength.py.
+PRODUCTION_PASSWORD_HASH = workflows.people.generate_password_hash
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+def _test_password_hash(password: str) -> str:
+    return security.generate_password_hash(password, method=TEST_PASSWORD_METHOD)
+
+
+workflows.people.generate_password_hash = _test_password_hash  # type: ignore[assignment]
 BPMN_DIR = ROOT / "bpmn"
 # A byte-identical copy of shared/seeds/000_a37d3f0f89e25df3.txt, so the tests need nothing outside the repo.
 SEED = ROOT / "tests" / "fixtures" / "plans" / "seed_haizhu_progress_report.txt"
@@ -124,13 +140,20 @@ def db_kind(db_engine: Engine) -> str:
     return db_engine.dialect.name
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database with no tables at all (for migrations and first-run tests)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+@contextlib.contextmanager
+def new_database(kind: str, folder: Path, name: str = "empty.db") -> Iterator[Engine]:
+    """A new database of ``kind`` ('sqlite': file ``name`` in ``folder``; 'postgresql': one of its own), no tables."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / name}")
         yield engine
         engine.dispose()
     else:
         with _postgres_engine() as engine:
             yield engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with no tables at all (for migrations and first-run tests)."""
+    with new_database(request.param, tmp_path) as engine:
+        yield engine

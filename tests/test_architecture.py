@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +50,17 @@ def _type_checking_only(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
-def _imports(name: str) -> Iterator[tuple[str, int, bool]]:
+def _imports(name: str) -> tuple[tuple[str, int, bool], ...]:
     """(imported module, line, only for type checking) for every import of a project module."""
+    return _parsed_imports(name)
+
+
+@functools.cache  # every check walks every module's imports: parse each file once per test process
+def _parsed_imports(name: str) -> tuple[tuple[str, int, bool], ...]:
+    return tuple(_walk_imports(name))
+
+
+def _walk_imports(name: str) -> Iterator[tuple[str, int, bool]]:
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     package = name if _is_package(name) else name.rpartition(".")[0]

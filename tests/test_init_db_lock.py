@@ -18,11 +18,10 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from engine.db import make_engine
 from web.cli import main
 from workflows.schema import BPMN_DIR, SchemaLockTimeout, head_revision, schema_lock
 
-from .conftest import _postgres_engine
+from .conftest import new_database
 
 RECTIFLOW = Path(sys.executable).with_name("rectiflow")
 PROCESSES = 3
@@ -32,13 +31,8 @@ BUNDLED = sorted(path.name for path in BPMN_DIR.glob("*.bpmn"))
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database nobody has set up yet (on PostgreSQL: a new, empty one)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    with new_database(request.param, tmp_path, "fresh.db") as engine:
         yield engine
-        engine.dispose()
-    else:
-        with _postgres_engine() as engine:
-            yield engine
 
 
 def environment(engine: Engine, tmp_path: Path) -> dict[str, str]:

@@ -102,10 +102,12 @@ class Deployment:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("RECTIFLOW_", "GUNICORN_", "PROMETHEUS_")) and key != "WEB_CONCURRENCY"}
         for key, value in self.image_env.items():
+            # Each container path is mapped once: a mapped path may itself start like one (a checkout under /tmp).
             if key == "PATH":
-                value = ":".join(os.environ.get("PATH", "") if part == "$PATH" else self.host_path(part)
-                                 for part in value.split(":"))
-            env[key] = self.host_path(value)
+                env[key] = ":".join(os.environ.get("PATH", "") if part == "$PATH" else self.host_path(part)
+                                    for part in value.split(":"))
+            else:
+                env[key] = self.host_path(value)
         env.update({key: self.host_path(value) for key, value in definition.environment.items()})
         compose_url = make_url(definition.environment["RECTIFLOW_DATABASE_URL"])
         assert compose_url.host in self.document["services"], f"{definition.name}: {compose_url} is no service"

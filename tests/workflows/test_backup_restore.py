@@ -9,7 +9,7 @@ import io
 import json
 import sqlite3
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 import web.cli
 from engine import HumanTask, ProcessInstance, Timer
-from engine.db import Base, make_engine
+from engine.db import Base
 from engine.models import AuditEntry
 from workflows.deadlines import china_date
 from workflows.ledger import LedgerRow, ledger_rows
 from workflows.models import Evidence, InspectionRound
 from workflows.table_checksums import fingerprint_database
 
-from ..conftest import _postgres_engine
+from ..conftest import new_database
 from .demo_cli import DemoCli
 from .demo_template import demo_copy_fixture  # noqa: F401  (``demo``: a copy of the loaded demo)
 
@@ -66,16 +66,9 @@ def url_of(db: Engine) -> str:
     return db.url.render_as_string(hide_password=False)
 
 
-@contextlib.contextmanager
-def fresh_database(kind: str, folder: Path) -> Iterator[Engine]:
+def fresh_database(kind: str, folder: Path) -> contextlib.AbstractContextManager[Engine]:
     """A new, empty database of ``kind`` (no tables)."""
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder / 'restored.db'}")
-        yield engine
-        engine.dispose()
-    else:
-        with _postgres_engine() as engine:
-            yield engine
+    return new_database(kind, folder, "restored.db")
 
 
 def run(args: list[str | Path], db: Engine, evidence: Path, ok: bool = True) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -33,7 +32,7 @@ def backup(found: Services, output: Path) -> None:
         fail(f"{output} already exists: choose another file name (a backup never overwrites one)")
     started = time.monotonic()
     with failures():
-        summary = create_backup(found.db_engine, Path(setting("EVIDENCE_DIR")), output, datetime.now(UTC))
+        summary = create_backup(found.db_engine, Path(setting("EVIDENCE_DIR")), output, found.workflow_engine.clock())
     elapsed = time.monotonic() - started
     click.echo(f"backup written: {output} ({_size(output.stat().st_size)})")
     click.echo(f"database: {display_url(found.db_engine.url)}, schema revision {summary.schema_revision}")
