@@ -39,7 +39,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None) or current_request_id()
+        request_id = getattr(record, "request_id", None) or current_request_id() or _access_line_request_id(record)
         if request_id and request_id != "-":
             entry["request_id"] = request_id
         if record.exc_info:
@@ -49,6 +49,14 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _access_line_request_id(record: logging.LogRecord) -> str | None:
+    # gunicorn logs a request after the app is done with it (the id's context has ended), handing its
+    # access-log atoms as the record's arguments; the response header is among them.
+    atoms = record.args if record.name == "gunicorn.access" and isinstance(record.args, dict) else None
+    value = atoms.get("{x-request-id}o") if atoms else None
+    return value if isinstance(value, str) and value not in ("", "-") else None
 
 
 def make_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:

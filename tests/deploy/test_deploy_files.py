@@ -250,6 +250,7 @@ def test_gunicorn_logs_json_with_the_request_id_when_the_app_does(monkeypatch: p
         lines = [json.loads(line) for line in stream.getvalue().splitlines()]
         assert [line["logger"] for line in lines] == ["gunicorn.access", "gunicorn.error"]
         assert '"GET /ready HTTP/1.1" 200' in lines[0]["message"] and lines[0]["message"].endswith("abc123")
+        assert lines[0]["request_id"] == "abc123" and "request_id" not in lines[1]
         assert lines[1]["message"] == "worker 4711 died" and lines[1]["level"] == "ERROR"
 
         stream = io.StringIO()

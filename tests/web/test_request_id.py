@@ -169,3 +169,37 @@ def test_a_web_process_with_log_format_json_writes_json_lines(tmp_path: Path) ->
     [ready] = [line for line in lines if "readiness check" in line["message"]]
     assert ready["request_id"] == "probe-1" and ready["level"] == "WARNING" and ready["logger"] == "web.health"
     assert "database unreachable" in ready["message"]
+
+
+def test_rectiflow_serve_logs_json_lines_too(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RECTIFLOW_")}
+    env.update(RECTIFLOW_LOG_FORMAT="json", RECTIFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+               RECTIFLOW_INSTANCE_PATH=str(tmp_path / "instance"), RECTIFLOW_SECRET_KEY="x" * 40)
+    rectiflow = Path(sys.executable).parent / "rectiflow"
+    subprocess.run([str(rectiflow), "init-db"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([str(rectiflow), "serve", "--no-scheduler", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    answered = response.headers["X-Request-ID"]
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.communicate()[1]
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=20)
+    lines = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["logger"] == "werkzeug" and "GET /health" in line["message"]]
+    assert answered and requests, errors
+    assert all(line.startswith("{") for line in errors.splitlines() if line.strip()), errors

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from werkzeug import serving
 
 from web.dev_server import RequestHandler
+from web.logging_setup import configure_logging
 from web.scheduler import start_background
 
 from .app_context import pass_serving_app
@@ -21,6 +24,9 @@ from .app_context import pass_serving_app
 def serve(app: Flask, host: str, port: int, scheduler: bool) -> None:
     """Run the web app (and the timer scheduler)."""
     app.config["SCHEDULER_ENABLED"] = scheduler  # the option decides, over the setting
+    if configure_logging(app.config["LOG_FORMAT"]):
+        # Werkzeug's line per request goes through the same handler (text or JSON) rather than its own.
+        logging.getLogger("werkzeug").setLevel(logging.INFO)
     started = start_background(app)
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     state = f"scheduler on, every {interval}s" if started else "scheduler off"
