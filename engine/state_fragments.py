@@ -26,10 +26,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
-from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
+
+from .state_versions import SERIALIZER_VERSION, VERSION_KEY
 
 # A task's fragment ('"<id>":{...}') and the fingerprint it was written from.
 Entry = tuple[tuple[Any, ...], str]
@@ -63,7 +63,7 @@ class StateAssembler:
         )
         # The layout and the serializer version come last: a state's end says what wrote it (engine.state_versions).
         tail = self.encode({"bpmn_events": convert(workflow.bpmn_events), "format": self.version,
-                            BpmnWorkflowSerializer.VERSION_KEY: SERIALIZER_VERSION})
+                            VERSION_KEY: SERIALIZER_VERSION})
         text = self._workflow(run, workflow, None)[:-1] + ',"subprocesses":{' + subprocesses + "}," + tail[1:]
         return text, run.fresh
 

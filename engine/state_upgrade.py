@@ -8,6 +8,11 @@ rewrites them all, so no old state waits for a release that can no longer read i
 Each instance is upgraded in its own transaction under its row lock (``FOR UPDATE`` on
 PostgreSQL) and version check, exactly as a step would take it, so it runs safely beside
 the web and the scheduler; one it cannot read is counted and named, and left as it was.
+
+Only running instances are rewritten. ``rectiflow init-db`` runs this at every start (the container's
+entry point), and finding the old states means reading each candidate's whole state text (43 KB
+states: 2.2–2.6 s per 20,000 on PostgreSQL here); a completed instance is never stepped again, and
+should it be loaded (its diagram shown) it is upgraded in memory like any other.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConflictError
-from .models import ProcessInstance
+from .models import InstanceStatus, ProcessInstance
 from .runtime import WorkflowEngine
 from .serialization import CURRENT_TAIL, STATE_VERSION
 from .state_versions import SERIALIZER_VERSION, StateVersionError
@@ -48,7 +53,7 @@ class StateUpgrade:
 
 def upgrade_stored_states(engine: WorkflowEngine, session_factory: sessionmaker[Session], *,
                           batch_size: int = BATCH) -> StateUpgrade:
-    """Rewrite every stored state older than this code writes; returns the counts.
+    """Rewrite every running instance's stored state older than this code writes; returns the counts.
 
     Candidates are read ``batch_size`` ids at a time (by the end of their state text, where the
     layout and serializer version are written); each is then locked, checked again, loaded,
@@ -60,7 +65,8 @@ def upgrade_stored_states(engine: WorkflowEngine, session_factory: sessionmaker[
         with session_factory() as session:
             ids = list(session.scalars(
                 select(ProcessInstance.id)
-                .where(ProcessInstance.id > after, ~ProcessInstance.state.endswith(CURRENT_TAIL, autoescape=True))
+                .where(ProcessInstance.id > after, ProcessInstance.status == InstanceStatus.RUNNING,
+                       ~ProcessInstance.state.endswith(CURRENT_TAIL, autoescape=True))
                 .order_by(ProcessInstance.id).limit(batch_size)
             ))
         if not ids:

@@ -203,3 +203,22 @@ def test_the_eager_upgrade_rewrites_every_old_state_once(committing_sessions: se
 
     again = upgrade_stored_states(engine, committing_sessions)
     assert (again.upgraded, again.skipped, len(again.refused)) == (0, 0, 1)
+
+
+def test_the_eager_upgrade_leaves_completed_instances_to_their_next_load(committing_sessions: sessionmaker[Session],
+                                                                         clock):
+    engine = WorkflowEngine(clock=clock)
+    with committing_sessions() as session, session.begin():
+        finished = insert_instance(session, engine, plain_state())
+        finished.status = InstanceStatus.COMPLETED
+        finished_id = finished.id
+    with committing_sessions() as session:
+        before = stored(session, finished_id)
+
+    result = upgrade_stored_states(engine, committing_sessions)
+
+    assert (result.upgraded, result.skipped, result.refused) == (0, 0, [])
+    with committing_sessions() as session:
+        assert stored(session, finished_id) == before
+        instance = session.get(ProcessInstance, finished_id)
+        engine.store.deserialise(instance)  # still readable: upgraded in memory when loaded
